@@ -1,0 +1,3 @@
+from kpi_rules.cli import main
+
+main()

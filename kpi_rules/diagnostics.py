@@ -1,0 +1,69 @@
+"""User-facing problems: one record type, stable codes, one text format.
+
+Every problem in a user's files (YAML, schema, formulas, data) becomes a
+``Diagnostic`` printed as ``path:line:col: error KR104 message`` (yamllint's
+parsable format). Stages collect them and raise ``InputError`` once, so the
+user sees every problem of a stage in one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Stable codes: tests, docs and users' CI greps rely on them. Never renumber.
+CODES: dict[str, str] = {
+    "KR001": "file not found or unreadable",
+    "KR002": "YAML syntax error",
+    "KR003": "duplicate key in a YAML mapping",
+    "KR101": "schema: unknown key",
+    "KR102": "schema: missing required key",
+    "KR103": "schema: wrong type or value",
+    "KR201": "unknown name in a formula",
+    "KR202": "formula syntax error",
+    "KR203": "construct not allowed in a formula",
+    "KR204": "KPI dependency cycle",
+    "KR205": "unknown KPI, goal or metric referenced",
+    "KR206": "target does not fit the KPI",
+    "KR207": "extends: unknown or circular playbook",
+    "KR301": "data file cannot be read",
+    "KR302": "data cell is not a number",
+    "KR303": "data cell is not a date",
+    "KR304": "data column missing",
+    "KR305": "no data for the client",
+    "KR401": "bad command-line value",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    path: str
+    line: int | None
+    column: int | None
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}:{self.column or 1}"
+        return f"{where}: error {self.code} {self.message}"
+
+
+class InputError(Exception):
+    """Invalid input: files, formulas, data or options. Exit code 2."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = sorted(set(diagnostics), key=_reading_order)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+def _reading_order(diagnostic: Diagnostic) -> tuple:
+    return (diagnostic.path, diagnostic.line or 0, diagnostic.column or 0, diagnostic.code, diagnostic.message)
+
+
+def did_you_mean(name: str, candidates) -> str:
+    """A ' (did you mean "x"?)' suffix when a close candidate exists, else ''."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""

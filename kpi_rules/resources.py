@@ -1,0 +1,34 @@
+"""The one place that knows where the bundled rules/ and schemas/ live.
+
+Installed from a wheel they sit in ``kpi_rules/_bundled/``; in a source
+checkout (or an editable install) they are the repository's top-level folders.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+BUILTIN_PREFIX = "builtin:"
+
+
+def bundled_dir(name: str) -> Path:
+    packaged = Path(str(resources.files("kpi_rules"))) / "_bundled" / name
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / name
+
+
+def schema_path(kind: str) -> Path:
+    return bundled_dir("schemas") / f"{kind}.schema.json"
+
+
+def builtin_names() -> list[str]:
+    return sorted(path.stem for path in bundled_dir("rules").glob("*.yaml"))
+
+
+def builtin_path(reference: str) -> Path | None:
+    """The file behind ``builtin:NAME``, or None when there is no such library."""
+    name = reference.removeprefix(BUILTIN_PREFIX)
+    path = bundled_dir("rules") / f"{name}.yaml"
+    return path if name in builtin_names() else None

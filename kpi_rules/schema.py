@@ -1,0 +1,133 @@
+"""Validate loaded YAML documents against the JSON Schemas in schemas/.
+
+Shape only (types, required and unknown keys); meaning is checked by compile.
+Every error is collected, best match first, and mapped back to the line and
+column of the offending key or value.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, relevance
+from referencing import Registry, Resource
+
+from kpi_rules.diagnostics import Diagnostic, did_you_mean
+from kpi_rules.loading import Document
+from kpi_rules.resources import bundled_dir
+
+SCHEMA_KINDS = ("playbook", "client", "scorecard")
+
+
+@cache
+def _registry() -> Registry:
+    resources = []
+    for kind in SCHEMA_KINDS:
+        schema = load_schema(kind)
+        resources.append((schema["$id"], Resource.from_contents(schema)))
+    return Registry().with_resources(resources)
+
+
+@cache
+def load_schema(kind: str) -> dict:
+    return json.loads((bundled_dir("schemas") / f"{kind}.schema.json").read_text(encoding="utf-8"))
+
+
+@cache
+def validator(kind: str) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(kind), registry=_registry())
+
+
+def validate_document(document: Document, kind: str) -> list[Diagnostic]:
+    """Every schema problem of ``document`` as diagnostics, most relevant first."""
+    errors = sorted(validator(kind).iter_errors(document.data), key=relevance)
+    diagnostics = []
+    for error in errors:
+        diagnostics.extend(_to_diagnostics(document, error))
+    return diagnostics
+
+
+def _to_diagnostics(document: Document, error: ValidationError) -> list[Diagnostic]:
+    path = tuple(error.absolute_path)
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        # Report the alternative the user evidently meant: the one whose errors go deepest.
+        deepest = max(error.context, key=lambda e: len(e.absolute_path))
+        if len(deepest.absolute_path) > len(path):
+            branch = deepest.relative_schema_path[0]
+            meant = [e for e in error.context if e.relative_schema_path[0] == branch]
+            return [d for e in meant for d in _to_diagnostics(document, e)]
+        return [document.diagnostic(path, "KR103", f"{_where(path)}{_describe_any_of(error)}")]
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        return [
+            document.diagnostic(
+                path + (key,), "KR101", f'unknown key "{key}"{_where_in(path)}{did_you_mean(str(key), known)}', key=True
+            )
+            for key in error.instance
+            if key not in known
+        ]
+    if error.validator == "required":
+        return [
+            document.diagnostic(path, "KR102", f'missing required key "{key}"{_where_in(path)}')
+            for key in error.validator_value
+            if key not in error.instance
+        ]
+    if error.validator == "propertyNames" or (error.validator == "pattern" and error.relative_schema_path[0] == "propertyNames"):
+        name = error.instance
+        return [document.diagnostic(path + (name,), "KR103", f'"{name}" is not a valid id{_where_in(path)}: use lowercase letters, digits and _', key=True)]
+    return [document.diagnostic(path, "KR103", f"{_where(path)}{_describe(error)}")]
+
+
+def _describe(error: ValidationError) -> str:
+    value = error.instance
+    shown = json.dumps(value, ensure_ascii=False, default=str)
+    match error.validator:
+        case "type":
+            expected = error.validator_value
+            expected = " or ".join(expected) if isinstance(expected, list) else expected
+            return f"expected {_article(expected)}, got {shown}"
+        case "enum":
+            options = [str(option) for option in error.validator_value]
+            return f"{shown} is not one of {', '.join(options)}{did_you_mean(str(value), options)}"
+        case "const":
+            return f"must be {json.dumps(error.validator_value)}, got {shown}"
+        case "minItems":
+            return "must not be empty"
+        case "uniqueItems":
+            return "lists the same item twice"
+        case "minLength":
+            return "must not be empty"
+        case "maxLength":
+            return f"must be at most {error.validator_value} character(s), got {shown}"
+        case "pattern":
+            return f"{shown} is not a valid id: use lowercase letters, digits and _"
+        case "minProperties":
+            return "must not be empty"
+    return error.message
+
+
+def _describe_any_of(error: ValidationError) -> str:
+    kinds = sorted({str(option.get("type", "value")) for option in error.validator_value})
+    return f"expected {' or '.join(_article(kind) for kind in kinds)}, got {json.dumps(error.instance, ensure_ascii=False, default=str)}"
+
+
+def _article(json_type: str) -> str:
+    names = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false", "null": "nothing"}
+    return names.get(json_type, json_type)
+
+
+def _where(path: tuple) -> str:
+    return f"{_dotted(path)}: " if path else ""
+
+
+def _where_in(path: tuple) -> str:
+    return f" in {_dotted(path)}" if path else ""
+
+
+def _dotted(path: tuple) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
