@@ -19,6 +19,7 @@ from kpi_rules.loading import Document
 from kpi_rules.resources import bundled_dir
 
 SCHEMA_KINDS = ("playbook", "client", "scorecard")
+LANGUAGE_CODE = "^[a-z]{2}$"
 
 
 @cache
@@ -76,7 +77,9 @@ def _to_diagnostics(document: Document, error: ValidationError) -> list[Diagnost
         ]
     if error.validator == "propertyNames" or (error.validator == "pattern" and error.relative_schema_path[0] == "propertyNames"):
         name = error.instance
-        return [document.diagnostic(path + (name,), "KR103", f'"{name}" is not a valid id{_where_in(path)}: use lowercase letters, digits and _', key=True)]
+        language_codes = error.validator_value == {"pattern": LANGUAGE_CODE}
+        expected = "a language code such as en, ru or pl" if language_codes else "a valid id: use lowercase letters, digits and _"
+        return [document.diagnostic(path + (name,), "KR103", f'"{name}"{_where_in(path)} is not {expected}', key=True)]
     return [document.diagnostic(path, "KR103", f"{_where(path)}{_describe(error)}")]
 
 

@@ -1,0 +1,116 @@
+"""Roll rows up to the reporting grain, per client, by each metric's aggregation.
+
+Two steps: per client, channel and period by the metric's ``agg``; then across
+channels (a client's followers are the sum of each channel's last value).
+Non-additive metrics (``agg: none``, e.g. reach) are never summed over time:
+they must come as exactly one value per period, dated at its start, or the
+period gets null with a reason column ``reason:<metric>``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kpi_rules.model import MetricDef
+
+EVERY = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
+PERIOD_COLUMNS = ("client", "period_start", "period_end", "days", "days_with_data", "complete")
+
+
+def reason_column(metric: str) -> str:
+    return f"reason:{metric}"
+
+
+def aggregate(rows: pl.LazyFrame, metrics: dict[str, MetricDef], grain: str) -> pl.LazyFrame:
+    """One row per client and period: the PERIOD_COLUMNS, one column per metric, reason columns."""
+    every = EVERY[grain]
+    present = [m for m in metrics.values() if m.id in rows.collect_schema().names()]
+    if "channel" not in rows.collect_schema().names():
+        rows = rows.with_columns(channel=pl.lit(None, pl.String))
+    rows = rows.with_columns(period_start=pl.col("date").dt.truncate(every)).sort("date")
+
+    per_channel = rows.group_by("client", "channel", "period_start").agg(
+        *[expression for metric in present for expression in _within_channel(metric)]
+    )
+    per_client = per_channel.group_by("client", "period_start").agg(
+        *[expression for metric in present for expression in _across_channels(metric)]
+    )
+    non_additive = [m for m in present if m.agg == "none"]
+    per_client = per_client.with_columns(
+        *[_checked_non_additive(metric, grain) for metric in non_additive],
+        *[_non_additive_reason(metric, grain) for metric in non_additive],
+    ).drop([column for m in non_additive for column in (f"n:{m.id}", f"at_start:{m.id}")])
+
+    coverage = rows.group_by("client", "period_start").agg(days_with_data=pl.col("date").n_unique())
+    # A period is complete when the data reaches its last day, or when the data comes a period per row.
+    client_extent = rows.group_by("client").agg(
+        last_date=pl.col("date").max(),
+        whole_periods=(pl.col("date") == pl.col("period_start")).all(),
+    )
+    period_end = pl.col("period_start").dt.offset_by(every) - pl.duration(days=1)
+    return (
+        per_client.join(coverage, on=["client", "period_start"])
+        .join(client_extent, on="client")
+        .with_columns(period_end=period_end)
+        .with_columns(
+            days=(pl.col("period_end") - pl.col("period_start")).dt.total_days() + 1,
+            complete=(pl.col("period_end") <= pl.col("last_date")) | pl.col("whole_periods"),
+        )
+        .drop("last_date", "whole_periods")
+        .sort("client", "period_start")
+    )
+
+
+def _within_channel(metric: MetricDef) -> list[pl.Expr]:
+    value = pl.col(metric.id)
+    match metric.agg:
+        case "sum":
+            return [pl.when(value.count() > 0).then(value.sum()).alias(metric.id)]
+        case "last":
+            return [value.drop_nulls().last().alias(metric.id)]
+        case "first":
+            return [value.drop_nulls().first().alias(metric.id)]
+        case "mean" | "min" | "max":
+            return [getattr(value, metric.agg)().alias(metric.id)]
+        case "none":
+            return [
+                value.drop_nulls().first().alias(metric.id),
+                value.count().alias(f"n:{metric.id}"),
+                (pl.col("date").filter(value.is_not_null()).min() == pl.col("period_start").first()).alias(f"at_start:{metric.id}"),
+            ]
+    raise ValueError(f"unknown aggregation {metric.agg}")
+
+
+def _across_channels(metric: MetricDef) -> list[pl.Expr]:
+    value = pl.col(metric.id)
+    match metric.agg:
+        case "mean" | "min" | "max":
+            return [getattr(value, metric.agg)().alias(metric.id)]
+        case "none":
+            return [
+                value.sum().alias(metric.id),
+                pl.col(f"n:{metric.id}").sum(),
+                pl.col(f"at_start:{metric.id}").all(),
+            ]
+    return [pl.when(value.count() > 0).then(value.sum()).alias(metric.id)]
+
+
+def _checked_non_additive(metric: MetricDef, grain: str) -> pl.Expr:
+    valid = (pl.col(f"n:{metric.id}") == 1) & pl.col(f"at_start:{metric.id}")
+    return pl.when(valid).then(pl.col(metric.id)).alias(metric.id)
+
+
+def _non_additive_reason(metric: MetricDef, grain: str) -> pl.Expr:
+    count = pl.col(f"n:{metric.id}")
+    return (
+        pl.when(count > 1)
+        .then(
+            pl.format(
+                f"{metric.id} counts unique people and cannot be summed from {{}} rows (days, posts or channels): supply it once per {grain}",
+                count,
+            )
+        )
+        .when((count == 1) & ~pl.col(f"at_start:{metric.id}"))
+        .then(pl.lit(f"{metric.id} is not dated at the start of the {grain}: supply it once per {grain}"))
+        .alias(reason_column(metric.id))
+    )

@@ -1,0 +1,194 @@
+"""The command line: parse options, run the pipeline, hand results to a renderer.
+
+Thin on purpose: no computing here. Invalid input exits 2 with diagnostics;
+anything unexpected exits 3 with a request to report it.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Iterator, Optional
+
+import typer
+
+from kpi_rules import __version__
+from kpi_rules.diagnostics import Diagnostic, InputError
+
+EXIT_INPUT_ERROR = 2
+EXIT_INTERNAL_ERROR = 3
+
+app = typer.Typer(
+    name="kpi-rules",
+    help=(
+        "Check SMM clients' data against the KPIs agreed with them.\n\n"
+        "Examples:\n\n"
+        "  kpi-rules check examples/clients/\n\n"
+        "  kpi-rules check examples/clients/coffee-house.yaml --period 2026-Q3 --format json --output q3.json\n\n"
+        "  kpi-rules validate examples/playbook.yaml examples/clients/\n\n"
+        "  kpi-rules list examples/playbook.yaml --lang ru"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class FailOn(str, Enum):
+    fail = "fail"
+    warn = "warn"
+    never = "never"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kpi-rules {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = None,
+) -> None:
+    """Check SMM clients' data against the KPIs agreed with them."""
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Invalid input -> diagnostics on stderr and exit code 2."""
+    try:
+        yield
+    except InputError as error:
+        from kpi_rules.render import make_console, render_diagnostics
+
+        render_diagnostics(error.diagnostics, make_console(stderr=True))
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+
+
+@app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="Client files, or folders of them.", show_default=False)],
+    period: Annotated[
+        str,
+        typer.Option(help="2026-10, 2026-W42, 2026-Q4, 2026, 2026-10-05, latest (the last complete period) or all."),
+    ] = "latest",
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+    output: Annotated[Optional[Path], typer.Option(help="Write to this file instead of the terminal.")] = None,
+    fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a KPI has this status or worse.")] = FailOn.fail,
+) -> None:
+    """Score clients' data against their KPIs: a pass/warn/fail scorecard per client and period."""
+    from kpi_rules.pipeline import compile_clients, score
+    from kpi_rules.render import RENDERERS, make_console
+    from kpi_rules.results import exit_code
+
+    with _user_errors():
+        scorecards = score(compile_clients(paths), period)
+        renderer = RENDERERS[output_format.value]
+        if output is None:
+            renderer(scorecards, make_console())
+        else:
+            _write(output, lambda stream: renderer(scorecards, make_console(stream, to_file=True)))
+    raise typer.Exit(exit_code(scorecards, fail_on.value))
+
+
+def _write(output: Path, write) -> None:
+    """Write through a temporary file so a failed run never leaves half a report."""
+    temporary = output.with_name(f".{output.name}.tmp")
+    try:
+        with temporary.open("w", encoding="utf-8") as stream:
+            write(stream)
+        temporary.replace(output)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise InputError([Diagnostic(str(output), None, None, "KR001", f"cannot write: {error.strerror}")]) from None
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Playbooks and client files, or folders of them.", show_default=False)],
+) -> None:
+    """Check playbooks and client files: YAML, schema, names, formulas, targets. Exit 0 or 2."""
+    from kpi_rules.compile import Compiler, is_client_file
+    from kpi_rules.loading import load_yaml
+    from kpi_rules.pipeline import discover
+    from kpi_rules.render import make_console
+
+    with _user_errors():
+        compiler = Compiler()
+        files = discover(paths)
+        for path in files:
+            try:
+                document = load_yaml(path)
+            except InputError as error:
+                compiler.diagnostics.extend(error.diagnostics)
+                continue
+            if is_client_file(document):
+                compiler.client(path)
+            else:
+                compiler.playbook(str(path.resolve()), Path.cwd())
+        compiler.raise_if_failed()
+        make_console().print(f"{len(files)} file(s) valid", markup=False)
+
+
+@app.command("list")
+def list_kpis(
+    playbook: Annotated[
+        str, typer.Argument(help="A playbook or client file, or builtin:NAME.", show_default=True)
+    ] = "builtin:smm",
+    goal: Annotated[Optional[str], typer.Option(help="Only this goal's KPIs.")] = None,
+    lang: Annotated[str, typer.Option(help="Label language (falls back to en).")] = "en",
+) -> None:
+    """The KPIs a playbook knows: id, label, formula, unit, direction, goals."""
+    from kpi_rules.compile import Compiler, is_client_file
+    from kpi_rules.loading import load_yaml
+    from kpi_rules.render import make_console
+    from kpi_rules.render.table import render_kpi_list
+
+    with _user_errors():
+        compiler = Compiler()
+        if not playbook.startswith("builtin:") and is_client_file(load_yaml(Path(playbook))):
+            client = compiler.client(Path(playbook))
+            compiled = client.playbook if client else None
+        else:
+            compiled = compiler.playbook(playbook, Path.cwd())
+        compiler.raise_if_failed()
+        if goal is not None and goal not in compiled.goals:
+            from kpi_rules.diagnostics import did_you_mean
+
+            raise InputError([Diagnostic("--goal", None, None, "KR401", f'unknown goal "{goal}"{did_you_mean(goal, compiled.goals)}')])
+        render_kpi_list(compiled, goal, lang, make_console())
+
+
+def main() -> None:
+    try:
+        code = app(standalone_mode=False)
+    except typer.Exit as done:
+        code = done.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        code = 130
+    except typer.TyperException as error:
+        # Usage errors (unknown option, bad choice): typer prints them like click does.
+        show = getattr(error, "show", None)
+        if show is not None:
+            show()
+        code = getattr(error, "exit_code", EXIT_INPUT_ERROR)
+    except Exception as error:
+        import traceback
+
+        traceback.print_exc()
+        print(
+            f"kpi-rules {__version__}: internal error ({type(error).__name__}). This is a bug: "
+            "please report it with the command you ran and the trace above.",
+            file=sys.stderr,
+        )
+        code = EXIT_INTERNAL_ERROR
+    sys.exit(code or 0)

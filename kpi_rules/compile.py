@@ -1,0 +1,347 @@
+"""Validated YAML -> frozen model: resolve ``extends``, check every name and formula.
+
+Problems are collected as diagnostics pointing at the line of the offending
+key, formula or reference, and raised together as one ``InputError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
+from kpi_rules.expressions import FormulaError, ParsedFormula, parse_formula
+from kpi_rules.loading import Document, JsonPath, load_yaml
+from kpi_rules.model import (
+    PERIOD_NAMES,
+    ClientDef,
+    GoalDef,
+    KpiDef,
+    MetricDef,
+    PlaybookDef,
+    SourceDef,
+    TargetDef,
+)
+from kpi_rules.resources import BUILTIN_PREFIX, builtin_names, builtin_path
+from kpi_rules.schema import validate_document
+
+DATA_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a merged value was written, for diagnostics."""
+
+    document: Document
+    path: JsonPath
+
+    def diagnostic(self, code: str, message: str, *, key: bool = False) -> Diagnostic:
+        return self.document.diagnostic(self.path, code, message, key=key)
+
+
+def is_client_file(document: Document) -> bool:
+    return isinstance(document.data, dict) and "client" in document.data
+
+
+class Compiler:
+    """Compiles playbooks and client files, sharing each playbook between its clients."""
+
+    def __init__(self) -> None:
+        self._playbooks: dict[Path, PlaybookDef] = {}
+        self._failed: set[Path] = set()
+        self.diagnostics: list[Diagnostic] = []
+
+    def raise_if_failed(self) -> None:
+        if self.diagnostics:
+            raise InputError(self.diagnostics)
+
+    # -- playbooks -----------------------------------------------------------------
+
+    def playbook(self, reference: str, base_dir: Path, origin: _Origin | None = None) -> PlaybookDef | None:
+        path = self._resolve_playbook(reference, base_dir, origin)
+        if path is None:
+            return None
+        if path not in self._playbooks and path not in self._failed:
+            layers = self._load_layers(path, chain=())
+            compiled = self._compile_layers(path, layers) if layers is not None else None
+            if compiled is None:
+                self._failed.add(path)
+            else:
+                self._playbooks[path] = compiled
+        return self._playbooks.get(path)
+
+    def _resolve_playbook(self, reference: str, base_dir: Path, origin: _Origin | None) -> Path | None:
+        if reference.startswith(BUILTIN_PREFIX):
+            path = builtin_path(reference)
+            if path is None:
+                name = reference.removeprefix(BUILTIN_PREFIX)
+                message = f'unknown bundled playbook "{reference}"{did_you_mean(name, builtin_names())}; available: ' + ", ".join(
+                    BUILTIN_PREFIX + n for n in builtin_names()
+                )
+                self._report(origin, None, "KR207", message)
+            return path
+        path = (base_dir / reference).resolve()
+        if not path.is_file():
+            self._report(origin, str(base_dir / reference), "KR001", f'playbook "{reference}" not found')
+            return None
+        return path
+
+    def _report(self, origin: _Origin | None, path: str | None, code: str, message: str) -> None:
+        if origin is not None:
+            self.diagnostics.append(origin.diagnostic(code, message))
+        else:
+            self.diagnostics.append(Diagnostic(path or "<command line>", None, None, code, message))
+
+    def _load_document(self, path: Path, kind: str) -> Document | None:
+        try:
+            document = load_yaml(path)
+        except InputError as error:
+            self.diagnostics.extend(error.diagnostics)
+            return None
+        problems = validate_document(document, kind)
+        self.diagnostics.extend(problems)
+        return None if problems else document
+
+    def _load_layers(self, path: Path, chain: tuple[Path, ...]) -> list[Document] | None:
+        """The documents to merge for ``path``: its extends chain first, itself last."""
+        document = self._load_document(path, "playbook")
+        if document is None:
+            return None
+        layers: list[Document] = []
+        for index, reference in enumerate(document.data.get("extends", [])):
+            origin = _Origin(document, ("extends", index))
+            parent = self._resolve_playbook(reference, path.parent, origin)
+            if parent is None:
+                return None
+            if parent in chain + (path,):
+                cycle = " -> ".join(p.name for p in chain + (path, parent))
+                self.diagnostics.append(origin.diagnostic("KR207", f"extends goes round in a circle: {cycle}"))
+                return None
+            parent_layers = self._load_layers(parent, chain + (path,))
+            if parent_layers is None:
+                return None
+            layers.extend(layer for layer in parent_layers if layer not in layers)
+        return layers + [document]
+
+    def _compile_layers(self, path: Path, layers: list[Document]) -> PlaybookDef | None:
+        before = len(self.diagnostics)
+        metrics: dict[str, dict[str, Any]] = {}
+        kpis: dict[str, dict[str, Any]] = {}
+        kpi_origins: dict[str, _Origin] = {}
+        goals: dict[str, tuple[dict[str, Any], _Origin]] = {}
+        targets: dict[str, tuple[dict[str, Any], _Origin]] = {}
+        for document in layers:
+            data = document.data
+            for metric_id, fields in data.get("metrics", {}).items():
+                metrics[metric_id] = {**metrics.get(metric_id, {}), **fields}
+            for kpi_id, fields in data.get("kpis", {}).items():
+                kpis[kpi_id] = {**kpis.get(kpi_id, {}), **fields}
+                field = "formula" if "formula" in fields else None
+                if field or kpi_id not in kpi_origins:
+                    kpi_origins[kpi_id] = _Origin(document, ("kpis", kpi_id) + ((field,) if field else ()))
+            for goal_id, fields in data.get("goals", {}).items():
+                goals[goal_id] = (fields, _Origin(document, ("goals", goal_id, "kpis")))
+            for kpi_id, fields in data.get("targets", {}).items():
+                targets[kpi_id] = (fields, _Origin(document, ("targets", kpi_id)))
+
+        metric_defs = {}
+        for metric_id, fields in metrics.items():
+            if "agg" not in fields:
+                self.diagnostics.append(
+                    layers[-1].diagnostic(("metrics", metric_id), "KR102", f'metric "{metric_id}" has no agg', key=True)
+                )
+                continue
+            metric_defs[metric_id] = MetricDef(
+                metric_id, fields["agg"], _labels(fields.get("label")), fields.get("unit", ""), fields.get("description", "")
+            )
+
+        parsed: dict[str, ParsedFormula] = {}
+        for kpi_id, fields in kpis.items():
+            origin = kpi_origins[kpi_id]
+            if "formula" not in fields:
+                self.diagnostics.append(origin.diagnostic("KR102", f'KPI "{kpi_id}" has no formula', key=True))
+                continue
+            try:
+                parsed[kpi_id] = parse_formula(fields["formula"])
+            except FormulaError as error:
+                code = "KR202" if error.message.startswith("syntax error") else "KR203"
+                self.diagnostics.append(origin.diagnostic(code, f'formula of "{kpi_id}": {error.message}'))
+
+        known = set(metric_defs) | set(kpis) | set(PERIOD_NAMES)
+        for kpi_id, formula in parsed.items():
+            for name in sorted(formula.names - known):
+                self.diagnostics.append(
+                    kpi_origins[kpi_id].diagnostic(
+                        "KR201", f'formula of "{kpi_id}": unknown name "{name}"{did_you_mean(name, known)}'
+                    )
+                )
+        order = self._dependency_order(parsed, metric_defs, kpi_origins)
+
+        kpi_defs = {
+            kpi_id: KpiDef(
+                kpi_id,
+                parsed[kpi_id],
+                _labels(kpis[kpi_id].get("label")),
+                kpis[kpi_id].get("unit", ""),
+                kpis[kpi_id].get("better", "higher"),
+                kpis[kpi_id].get("description", ""),
+            )
+            for kpi_id in order
+        }
+        goal_defs = {}
+        for goal_id, (fields, origin) in goals.items():
+            for index, kpi_id in enumerate(fields["kpis"]):
+                if kpi_id not in kpis:
+                    self.diagnostics.append(
+                        _Origin(origin.document, origin.path + (index,)).diagnostic(
+                            "KR205", f'goal "{goal_id}" lists unknown KPI "{kpi_id}"{did_you_mean(kpi_id, kpis)}'
+                        )
+                    )
+            goal_defs[goal_id] = GoalDef(goal_id, tuple(fields["kpis"]), _labels(fields.get("label")), fields.get("description", ""))
+        target_defs = self.targets(targets, kpi_defs, kpis.keys())
+
+        if len(self.diagnostics) > before:
+            return None
+        name = layers[-1].data.get("name") or path.name
+        return PlaybookDef(name, layers[-1].path, metric_defs, kpi_defs, goal_defs, target_defs)
+
+    def _dependency_order(
+        self, parsed: dict[str, ParsedFormula], metrics: dict[str, MetricDef], origins: dict[str, _Origin]
+    ) -> list[str]:
+        """KPIs ordered so each comes after the KPIs its formula uses; cycles reported by name.
+
+        A name that is both a metric and a KPI (leads) means the metric in a formula.
+        """
+        depends = {kpi: sorted(n for n in f.names if n in parsed and n not in metrics) for kpi, f in parsed.items()}
+        order: list[str] = []
+        state: dict[str, str] = {}
+
+        def visit(kpi: str, trail: list[str]) -> None:
+            if state.get(kpi) == "done":
+                return
+            if state.get(kpi) == "visiting":
+                cycle = trail[trail.index(kpi):] + [kpi]
+                self.diagnostics.append(origins[cycle[0]].diagnostic("KR204", "KPI formulas use each other in a circle: " + " -> ".join(cycle)))
+                return
+            state[kpi] = "visiting"
+            for dependency in depends[kpi]:
+                visit(dependency, trail + [kpi])
+            state[kpi] = "done"
+            order.append(kpi)
+
+        for kpi in parsed:
+            visit(kpi, [])
+        return order
+
+    def targets(
+        self, targets: dict[str, tuple[dict[str, Any], _Origin]], kpis: dict[str, KpiDef], all_kpi_ids
+    ) -> dict[str, TargetDef]:
+        result = {}
+        for kpi_id, (fields, origin) in targets.items():
+            if kpi_id not in all_kpi_ids:
+                self.diagnostics.append(
+                    origin.diagnostic("KR205", f'target for unknown KPI "{kpi_id}"{did_you_mean(kpi_id, all_kpi_ids)}', key=True)
+                )
+                continue
+            target = TargetDef(fields.get("target"), fields.get("warn"), fields.get("min"), fields.get("max"))
+            kpi = kpis.get(kpi_id)
+            problem = _target_problem(target, kpi.better) if kpi else None
+            if problem:
+                self.diagnostics.append(origin.diagnostic("KR206", f'target for "{kpi_id}": {problem}'))
+                continue
+            result[kpi_id] = target
+        return result
+
+    # -- client files --------------------------------------------------------------
+
+    def client(self, path: Path) -> ClientDef | None:
+        document = self._load_document(path, "client")
+        if document is None:
+            return None
+        return self.client_from_document(path, document)
+
+    def client_from_document(self, path: Path, document: Document) -> ClientDef | None:
+        before = len(self.diagnostics)
+        data = document.data
+        playbook = self.playbook(data["playbook"], path.parent, _Origin(document, ("playbook",)))
+        sources = tuple(self._source(document, path.parent, index) for index in range(len(_source_entries(data))))
+        if playbook is None:
+            return None
+        for index, goal in enumerate(data["goals"]):
+            if goal not in playbook.goals:
+                self.diagnostics.append(
+                    document.diagnostic(
+                        ("goals", index), "KR205",
+                        f'unknown goal "{goal}"{did_you_mean(goal, playbook.goals)}; the playbook has: {", ".join(playbook.goals)}',
+                    )
+                )
+        client_targets = {k: (v, _Origin(document, ("targets", k))) for k, v in data.get("targets", {}).items()}
+        targets = {**playbook.targets, **self.targets(client_targets, dict(playbook.kpis), playbook.kpis.keys())}
+        if len(self.diagnostics) > before:
+            return None
+        return ClientDef(
+            name=data["client"],
+            path=document.path,
+            playbook=playbook,
+            goals=tuple(data["goals"]),
+            grain=data.get("period", "month"),
+            sources=sources,
+            targets=targets,
+            currency=data.get("currency"),
+        )
+
+    def _source(self, document: Document, base_dir: Path, index: int) -> SourceDef | None:
+        entry = _source_entries(document.data)[index]
+        spec = {"path": entry} if isinstance(entry, str) else entry
+        json_path = ("data",) if isinstance(document.data["data"], str) else ("data", index)
+        file = (base_dir / spec["path"]).resolve()
+        data_format = spec.get("format") or DATA_FORMATS.get(file.suffix.lower())
+        if data_format is None:
+            self.diagnostics.append(
+                document.diagnostic(json_path, "KR103", f'cannot tell the format of "{spec["path"]}": add format: csv|parquet|json|yaml')
+            )
+            return None
+        if not file.is_file():
+            self.diagnostics.append(document.diagnostic(json_path, "KR001", f'data file "{spec["path"]}" not found'))
+            return None
+        return SourceDef(
+            path=file,
+            format=data_format,
+            columns=tuple(spec.get("columns", {}).items()),
+            separator=spec.get("separator", ","),
+            decimal=spec.get("decimal", "."),
+            encoding=spec.get("encoding", "utf-8"),
+            date_format=spec.get("date_format"),
+        )
+
+
+def _source_entries(data: dict) -> list:
+    return [data["data"]] if isinstance(data["data"], str) else data["data"]
+
+
+def _labels(label: str | dict | None) -> dict[str, str]:
+    if label is None:
+        return {}
+    return {"en": label} if isinstance(label, str) else dict(label)
+
+
+def _target_problem(target: TargetDef, better: str) -> str | None:
+    threshold = target.target is not None or target.warn is not None
+    band = target.min is not None or target.max is not None
+    if threshold and band:
+        return "use either target/warn or min/max, not both"
+    if band:
+        if target.min is not None and target.max is not None and target.min > target.max:
+            return f"min {target.min:g} is above max {target.max:g}"
+        return None
+    if better == "band":
+        return "this KPI is better within a band: give min and/or max"
+    if target.target is None:
+        return "warn needs a target"
+    if target.warn is not None:
+        if better == "higher" and target.warn > target.target:
+            return f"warn {target.warn:g} is above target {target.target:g}, but higher is better for this KPI"
+        if better == "lower" and target.warn < target.target:
+            return f"warn {target.warn:g} is below target {target.target:g}, but lower is better for this KPI"
+    return None

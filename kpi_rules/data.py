@@ -1,0 +1,183 @@
+"""Load clients' data files into one typed polars frame.
+
+Each distinct source (file plus reading options) is read once, however many
+client files share it. Columns are renamed by the source's mapping, the date
+parsed, metrics coerced to Float64 column-wise; a cell that is not a number or
+a date is reported with its file, line and column.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import polars as pl
+
+from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
+from kpi_rules.loading import load_yaml
+from kpi_rules.model import ClientDef, SourceDef
+
+KEY_COLUMNS = ("date", "client", "channel")
+MAX_CELL_PROBLEMS_PER_COLUMN = 5
+
+
+def load_data(clients: list[ClientDef]) -> pl.LazyFrame:
+    """Every client's rows, with columns client, channel, date and one Float64 per metric."""
+    metric_ids = sorted({metric for client in clients for metric in client.playbook.metrics})
+    problems: list[Diagnostic] = []
+    frames: dict[SourceDef, pl.DataFrame] = {}
+    for source in dict.fromkeys(source for client in clients for source in client.sources):
+        try:
+            frames[source] = read_source(source, metric_ids)
+        except InputError as error:
+            problems.extend(error.diagnostics)
+    if problems:
+        raise InputError(problems)
+
+    per_client = []
+    for client in clients:
+        client_frames = [_rows_of(client, frames[source]) for source in client.sources]
+        if all(frame.is_empty() for frame in client_frames):
+            problems.append(_no_rows(client, frames))
+        per_client.extend(client_frames)
+    if problems:
+        raise InputError(problems)
+    return pl.concat(per_client, how="diagonal_relaxed").lazy()
+
+
+def _rows_of(client: ClientDef, frame: pl.DataFrame) -> pl.DataFrame:
+    if "client" in frame.columns:
+        return frame.filter(pl.col("client") == client.name)
+    return frame.with_columns(client=pl.lit(client.name))
+
+
+def _no_rows(client: ClientDef, frames: dict[SourceDef, pl.DataFrame]) -> Diagnostic:
+    names = sorted(
+        {name for source in client.sources if "client" in frames[source].columns for name in frames[source]["client"].unique().drop_nulls()}
+    )
+    hint = f"; the client column has: {', '.join(names[:10])}" + ("..." if len(names) > 10 else "") if names else ""
+    return Diagnostic(client.path, None, None, "KR305", f'no data rows for client "{client.name}"{did_you_mean(client.name, names)}{hint}')
+
+
+def read_source(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame:
+    """One data file as a typed frame: date (Date), client/channel (String), metrics (Float64)."""
+    raw, first_line = _read_raw(source)
+    mapping = dict(source.columns)
+    problems = []
+    for original, target in mapping.items():
+        if original not in raw.columns:
+            problems.append(_file_problem(source, "KR304", f'mapped column "{original}" is not in the file{did_you_mean(original, raw.columns)}'))
+        elif target not in metric_ids and target not in KEY_COLUMNS:
+            problems.append(_file_problem(source, "KR205", f'column "{original}" is mapped to unknown metric "{target}"{did_you_mean(target, metric_ids)}'))
+    frame = raw.rename({c: mapping[c] for c in raw.columns if c in mapping})
+    known = set(metric_ids) | set(KEY_COLUMNS)
+    for column in frame.columns:
+        hint = did_you_mean(column, known)
+        if column not in known and hint:
+            problems.append(_file_problem(source, "KR304", f'column "{column}" is not a metric{hint}; rename it or map it under columns:'))
+    if "date" not in frame.columns:
+        problems.append(_file_problem(source, "KR304", 'no "date" column' + did_you_mean("date", frame.columns)))
+    if problems:
+        raise InputError(problems)
+
+    metrics = [column for column in frame.columns if column in metric_ids]
+    typed = frame.select(
+        _parse_date(frame.schema["date"], source.date_format).alias("date"),
+        *[pl.col(c).cast(pl.String) for c in ("client", "channel") if c in frame.columns],
+        *[_parse_number(m, frame.schema[m], source.decimal).alias(m) for m in metrics],
+    )
+    problems = _cell_problems(source, raw, frame, typed, ["date", *metrics], first_line)
+    if problems:
+        raise InputError(problems)
+    return typed
+
+
+def _read_raw(source: SourceDef) -> tuple[pl.DataFrame, int]:
+    """The file as read, and the line of its first data row (for CSV diagnostics)."""
+    try:
+        if source.format == "csv":
+            data = source.path.read_bytes()
+            if source.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+                data = data.decode(source.encoding).encode("utf-8")
+            # Everything as text first, so that a bad cell can be reported rather than guessed at.
+            frame = pl.read_csv(io.BytesIO(data), separator=source.separator, infer_schema=False, raise_if_empty=False)
+            return frame, 2
+        if source.format == "parquet":
+            return pl.read_parquet(source.path), 1
+        if source.format == "json":
+            return pl.read_json(source.path, infer_schema_length=None), 1
+        return _read_yaml_records(source), 1
+    except InputError:
+        raise
+    except (LookupError, UnicodeDecodeError) as error:
+        raise InputError([_file_problem(source, "KR301", f"cannot decode as {source.encoding}: {error}")]) from None
+    except (OSError, pl.exceptions.PolarsError, ValueError) as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError([_file_problem(source, "KR301", f"cannot read {source.format.upper()}: {message}")]) from None
+
+
+def _read_yaml_records(source: SourceDef) -> pl.DataFrame:
+    document = load_yaml(source.path)
+    if not isinstance(document.data, list) or not all(isinstance(row, dict) for row in document.data):
+        raise InputError([Diagnostic(str(source.path), 1, 1, "KR301", "expected a list of records (one mapping per row)")])
+    return pl.DataFrame(document.data, strict=False, infer_schema_length=None)
+
+
+def _parse_date(dtype: pl.DataType, date_format: str | None) -> pl.Expr:
+    column = pl.col("date")
+    if dtype == pl.Date:
+        return column
+    if isinstance(dtype, pl.Datetime):
+        return column.dt.date()
+    text = column.cast(pl.String).str.strip_chars()
+    if date_format:
+        if any(code in date_format for code in ("%H", "%M", "%S", "%T")):
+            return text.str.to_datetime(date_format, strict=False).dt.date()
+        return text.str.to_date(date_format, strict=False)
+    # ISO dates, or ISO timestamps of per-post exports ("2026-10-05 14:30"): the day is what counts.
+    return text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+
+def _parse_number(name: str, dtype: pl.DataType, decimal: str) -> pl.Expr:
+    column = pl.col(name)
+    if dtype.is_numeric():
+        return column.cast(pl.Float64)
+    # Exports write thousands with spaces ("1 234,56", often a no-break space); a bad cell becomes null.
+    text = column.cast(pl.String).str.replace_all(r"[\s\u00a0\u202f]", "")
+    if decimal == ",":
+        text = text.str.replace(",", ".", literal=True)
+    return text.cast(pl.Float64, strict=False)
+
+
+def _cell_problems(
+    source: SourceDef, raw: pl.DataFrame, renamed: pl.DataFrame, typed: pl.DataFrame, columns: list[str], first_line: int
+) -> list[Diagnostic]:
+    """Cells that were present but did not parse, at most a few per column."""
+    original_names = {new: old for old, new in dict(source.columns).items()}
+    problems = []
+    for column in columns:
+        given = renamed[column]
+        if given.dtype == pl.String:
+            given_present = given.str.strip_chars().str.len_chars() > 0
+        else:
+            given_present = given.is_not_null()
+        bad = (given_present & typed[column].is_null()).arg_true()
+        if bad.is_empty():
+            continue
+        header = original_names.get(column, column)
+        field = raw.columns.index(header) + 1
+        kind, code = ("date", "KR303") if column == "date" else ("number", "KR302")
+        for row in bad.head(MAX_CELL_PROBLEMS_PER_COLUMN).to_list():
+            value = renamed[column][row]
+            line, col = (first_line + row, field) if source.format == "csv" else (None, None)
+            where = "" if source.format == "csv" else f"row {row + 1}: "
+            problems.append(Diagnostic(str(source.path), line, col, code, f'{where}"{value}" in column "{header}" is not a {kind}'))
+        if len(bad) > MAX_CELL_PROBLEMS_PER_COLUMN:
+            problems.append(
+                Diagnostic(str(source.path), None, None, code, f'column "{header}": {len(bad) - MAX_CELL_PROBLEMS_PER_COLUMN} more cells are not a {kind}')
+            )
+    return problems
+
+
+def _file_problem(source: SourceDef, code: str, message: str) -> Diagnostic:
+    return Diagnostic(str(source.path), 1 if source.format == "csv" else None, 1 if source.format == "csv" else None, code, message)

@@ -1,0 +1,136 @@
+"""Evaluate every KPI formula once over all clients and periods, then targets -> statuses.
+
+Adds, per KPI, the columns ``value:<id>``, ``status:<id>``, ``reason:<id>`` and
+``gap:<id>`` to the aggregated frame, all in one lazy query. Targets differ by
+client (client files override the playbook), so they are joined in as a small
+table with one row per client.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kpi_rules.aggregate import reason_column
+from kpi_rules.expressions import build_expression
+from kpi_rules.model import PERIOD_NAMES, ClientDef, KpiDef, PlaybookDef, TargetDef
+
+STATUSES = ("pass", "warn", "fail", "no_data", "info")
+THRESHOLDS = ("target", "warn", "min", "max")
+
+
+def value_column(kpi: str) -> str:
+    return f"value:{kpi}"
+
+
+def status_column(kpi: str) -> str:
+    return f"status:{kpi}"
+
+
+def gap_column(kpi: str) -> str:
+    return f"gap:{kpi}"
+
+
+def threshold_column(kpi: str, threshold: str) -> str:
+    return f"{threshold}:{kpi}"
+
+
+def reason_column_of_kpi(kpi: str) -> str:
+    return f"reason:kpi:{kpi}"
+
+
+def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientDef]) -> pl.LazyFrame:
+    """KPI values, statuses, gaps and no-data reasons for every client and period of ``periods``."""
+    available = set(periods.collect_schema().names())
+    names: dict[str, pl.Expr] = {name: pl.col(name) for name in PERIOD_NAMES}
+    reasons: dict[str, pl.Expr] = {name: pl.lit(f"no {name} for this period") for name in PERIOD_NAMES}
+    for metric in playbook.metrics:
+        if metric in available:
+            names[metric] = pl.col(metric)
+            reason = pl.lit(f"no {metric} data in this period")
+            if reason_column(metric) in available:
+                reason = pl.coalesce(pl.col(reason_column(metric)), reason)
+            reasons[metric] = reason
+        else:
+            names[metric] = pl.lit(None, pl.Float64)
+            reasons[metric] = pl.lit(f'the data has no "{metric}" column')
+    for kpi in playbook.kpis:
+        names.setdefault(kpi, pl.col(value_column(kpi)))
+        reasons.setdefault(kpi, pl.col(reason_column_of_kpi(kpi)))
+
+    frame = periods
+    # One with_columns per dependency level: a KPI may use the KPIs of the levels before it.
+    for level in _dependency_levels(playbook):
+        values, explanations = [], []
+        for kpi in level:
+            kpi_names = {name: names[name] for name in kpi.formula.names}
+            value, denominators = build_expression(kpi.formula, kpi_names)
+            causes = [pl.when(kpi_names[name].is_null()).then(reasons[name]) for name in sorted(kpi.formula.names)]
+            causes += [pl.when(d.expression == 0).then(pl.lit(f"{d.text} is 0: the ratio is undefined")) for d in denominators]
+            values.append(value.alias(value_column(kpi.id)))
+            explanations.append(pl.when(value.is_null()).then(pl.coalesce(*causes, pl.lit("no value"))).alias(reason_column_of_kpi(kpi.id)))
+        frame = frame.with_columns(*values, *explanations)
+
+    target_table = _target_table(playbook, clients)
+    frame = frame.join(target_table.lazy(), on="client", how="left")
+    return frame.with_columns(
+        *[_status(kpi, target_table.columns).alias(status_column(kpi.id)) for kpi in playbook.kpis.values()],
+        *[_gap(kpi, target_table.columns).alias(gap_column(kpi.id)) for kpi in playbook.kpis.values()],
+    )
+
+
+def _dependency_levels(playbook: PlaybookDef) -> list[list[KpiDef]]:
+    """KPIs grouped so that each group uses only metrics and KPIs of earlier groups."""
+    level: dict[str, int] = {}
+    for kpi in playbook.kpis.values():  # already in dependency order
+        used = [level[name] for name in kpi.formula.names if name in level and name not in playbook.metrics]
+        level[kpi.id] = 1 + max(used, default=-1)
+    levels: list[list[KpiDef]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for kpi in playbook.kpis.values():
+        levels[level[kpi.id]].append(kpi)
+    return levels
+
+
+def _target_table(playbook: PlaybookDef, clients: list[ClientDef]) -> pl.DataFrame:
+    """One row per client, a column per KPI threshold any client sets."""
+    columns: dict[str, list] = {"client": [client.name for client in clients]}
+    for kpi in playbook.kpis:
+        for threshold in THRESHOLDS:
+            values = [getattr(client.targets.get(kpi, TargetDef()), threshold) for client in clients]
+            if any(value is not None for value in values):
+                columns[threshold_column(kpi, threshold)] = values
+    schema = {name: (pl.String if name == "client" else pl.Float64) for name in columns}
+    return pl.DataFrame(columns, schema=schema)
+
+
+def _threshold(kpi: KpiDef, threshold: str, available: list[str]) -> pl.Expr:
+    name = threshold_column(kpi.id, threshold)
+    return pl.col(name) if name in available else pl.lit(None, pl.Float64)
+
+
+def _status(kpi: KpiDef, available: list[str]) -> pl.Expr:
+    value = pl.col(value_column(kpi.id))
+    target, warn, low, high = (_threshold(kpi, t, available) for t in THRESHOLDS)
+    meets = (lambda bound: value >= bound) if kpi.better == "higher" else (lambda bound: value <= bound)
+    in_band = (low.is_null() | (value >= low)) & (high.is_null() | (value <= high))
+    # Nulls first: a missing value must never fall through to "pass".
+    return (
+        pl.when(value.is_null()).then(pl.lit("no_data"))
+        .when(target.is_not_null() & meets(target)).then(pl.lit("pass"))
+        .when(target.is_not_null() & warn.is_not_null() & meets(warn)).then(pl.lit("warn"))
+        .when(target.is_not_null()).then(pl.lit("fail"))
+        .when((low.is_not_null() | high.is_not_null()) & in_band).then(pl.lit("pass"))
+        .when(low.is_not_null() | high.is_not_null()).then(pl.lit("fail"))
+        .otherwise(pl.lit("info"))
+    )
+
+
+def _gap(kpi: KpiDef, available: list[str]) -> pl.Expr:
+    """Value minus target, or the distance outside the band (0 inside it)."""
+    value = pl.col(value_column(kpi.id))
+    target, _, low, high = (_threshold(kpi, t, available) for t in THRESHOLDS)
+    return (
+        pl.when(target.is_not_null()).then(value - target)
+        .when(low.is_not_null() & (value < low)).then(value - low)
+        .when(high.is_not_null() & (value > high)).then(value - high)
+        .when(low.is_not_null() | high.is_not_null()).then(pl.lit(0.0))
+    )

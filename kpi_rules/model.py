@@ -1,0 +1,116 @@
+"""The frozen model compile builds from validated YAML: what a playbook and a client mean.
+
+``*Def`` classes are parsed configuration; nothing here reads files or prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from kpi_rules.expressions import ParsedFormula
+
+GRAINS = ("day", "week", "month", "quarter", "year")
+AGGREGATIONS = ("sum", "last", "first", "mean", "min", "max", "none")
+# Names every formula may use besides metrics and KPIs: facts about the period itself.
+PERIOD_NAMES = {
+    "days": "days in the reporting period",
+    "days_with_data": "days in the period with at least one data row",
+}
+
+
+def label_text(labels: Mapping[str, str], lang: str, fallback: str) -> str:
+    """The label in ``lang``, else English, else ``fallback`` (never empty)."""
+    return labels.get(lang) or labels.get("en") or fallback
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    id: str
+    agg: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    unit: str = ""
+    description: str = ""
+
+    def label(self, lang: str = "en") -> str:
+        return label_text(self.labels, lang, self.id)
+
+
+@dataclass(frozen=True)
+class KpiDef:
+    id: str
+    formula: ParsedFormula
+    labels: Mapping[str, str] = field(default_factory=dict)
+    unit: str = ""
+    better: str = "higher"
+    description: str = ""
+
+    def label(self, lang: str = "en") -> str:
+        return label_text(self.labels, lang, self.id)
+
+
+@dataclass(frozen=True)
+class GoalDef:
+    id: str
+    kpis: tuple[str, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+
+    def label(self, lang: str = "en") -> str:
+        return label_text(self.labels, lang, self.id)
+
+
+@dataclass(frozen=True)
+class TargetDef:
+    """Thresholds read in the KPI's ``better`` direction, or a band of min/max."""
+
+    target: float | None = None
+    warn: float | None = None
+    min: float | None = None
+    max: float | None = None
+
+    def as_dict(self) -> dict[str, float]:
+        return {key: value for key, value in vars(self).items() if value is not None}
+
+
+@dataclass(frozen=True)
+class PlaybookDef:
+    """A playbook with its ``extends`` chain merged in; KPIs in dependency order."""
+
+    name: str
+    path: str
+    metrics: Mapping[str, MetricDef]
+    kpis: Mapping[str, KpiDef]
+    goals: Mapping[str, GoalDef]
+    targets: Mapping[str, TargetDef]
+
+
+@dataclass(frozen=True)
+class SourceDef:
+    """One data file of a client, with how to read it."""
+
+    path: Path
+    format: str
+    columns: tuple[tuple[str, str], ...] = ()
+    separator: str = ","
+    decimal: str = "."
+    encoding: str = "utf-8"
+    date_format: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientDef:
+    name: str
+    path: str
+    playbook: PlaybookDef
+    goals: tuple[str, ...]
+    grain: str
+    sources: tuple[SourceDef, ...]
+    targets: Mapping[str, TargetDef]
+    currency: str | None = None
+
+    @property
+    def kpis(self) -> tuple[str, ...]:
+        """The KPIs this client is scored on: its goals' KPIs, each once, in goal order."""
+        return tuple(dict.fromkeys(kpi for goal in self.goals for kpi in self.playbook.goals[goal].kpis))

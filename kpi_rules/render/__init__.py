@@ -1,0 +1,38 @@
+"""Renderers: the only code that writes output. One per format, registered by name.
+
+Colour is decided here alone: rich turns it off when the stream is not a
+terminal or NO_COLOR is set; files always get plain text.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import IO, Callable
+
+from rich.console import Console
+
+from kpi_rules.diagnostics import Diagnostic
+from kpi_rules.render.json import render_json
+from kpi_rules.render.table import render_table
+from kpi_rules.results import Scorecard
+
+Renderer = Callable[[list[Scorecard], Console], None]
+RENDERERS: dict[str, Renderer] = {"table": render_table, "json": render_json}
+PLAIN_WIDTH = 120
+
+
+def make_console(stream: IO[str] | None = None, *, to_file: bool = False, stderr: bool = False) -> Console:
+    if to_file:
+        return Console(file=stream, color_system=None, force_terminal=False, width=PLAIN_WIDTH, highlight=False, soft_wrap=False)
+    console = Console(file=stream, stderr=stderr, highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # Piped or captured output: wide enough for a scorecard without wrapping every row.
+        console.width = PLAIN_WIDTH
+    return console
+
+
+def render_diagnostics(diagnostics: list[Diagnostic], console: Console) -> None:
+    for diagnostic in diagnostics:
+        console.print(str(diagnostic), markup=False, highlight=False, soft_wrap=True)
+    files = len({d.path for d in diagnostics})
+    console.print(f"{len(diagnostics)} problem(s) in {files} file(s)", markup=False, soft_wrap=True)
