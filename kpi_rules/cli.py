@@ -134,7 +134,7 @@ def validate(
             if is_client_file(document):
                 compiler.client(path)
             else:
-                compiler.playbook(str(path.resolve()), Path.cwd())
+                compiler.playbook(str(path), Path())
         compiler.raise_if_failed()
         make_console().print(f"{len(files)} file(s) valid", markup=False)
 
@@ -159,7 +159,7 @@ def list_kpis(
             client = compiler.client(Path(playbook))
             compiled = client.playbook if client else None
         else:
-            compiled = compiler.playbook(playbook, Path.cwd())
+            compiled = compiler.playbook(playbook, Path())
         compiler.raise_if_failed()
         if goal is not None and goal not in compiled.goals:
             from kpi_rules.diagnostics import did_you_mean

@@ -6,6 +6,7 @@ key, formula or reference, and raised together as one ``InputError``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,14 +63,15 @@ class Compiler:
         path = self._resolve_playbook(reference, base_dir, origin)
         if path is None:
             return None
-        if path not in self._playbooks and path not in self._failed:
+        key = path.resolve()
+        if key not in self._playbooks and key not in self._failed:
             layers = self._load_layers(path, chain=())
             compiled = self._compile_layers(path, layers) if layers is not None else None
             if compiled is None:
-                self._failed.add(path)
+                self._failed.add(key)
             else:
-                self._playbooks[path] = compiled
-        return self._playbooks.get(path)
+                self._playbooks[key] = compiled
+        return self._playbooks.get(key)
 
     def _resolve_playbook(self, reference: str, base_dir: Path, origin: _Origin | None) -> Path | None:
         if reference.startswith(BUILTIN_PREFIX):
@@ -81,7 +83,7 @@ class Compiler:
                 )
                 self._report(origin, None, "KR207", message)
             return path
-        path = (base_dir / reference).resolve()
+        path = _tidy(base_dir / reference)
         if not path.is_file():
             self._report(origin, str(base_dir / reference), "KR001", f'playbook "{reference}" not found')
             return None
@@ -114,7 +116,7 @@ class Compiler:
             parent = self._resolve_playbook(reference, path.parent, origin)
             if parent is None:
                 return None
-            if parent in chain + (path,):
+            if parent.resolve() in {p.resolve() for p in chain + (path,)}:
                 cycle = " -> ".join(p.name for p in chain + (path, parent))
                 self.diagnostics.append(origin.diagnostic("KR207", f"extends goes round in a circle: {cycle}"))
                 return None
@@ -295,7 +297,7 @@ class Compiler:
         entry = _source_entries(document.data)[index]
         spec = {"path": entry} if isinstance(entry, str) else entry
         json_path = ("data",) if isinstance(document.data["data"], str) else ("data", index)
-        file = (base_dir / spec["path"]).resolve()
+        file = _tidy(base_dir / spec["path"])
         data_format = spec.get("format") or DATA_FORMATS.get(file.suffix.lower())
         if data_format is None:
             self.diagnostics.append(
@@ -314,6 +316,11 @@ class Compiler:
             encoding=spec.get("encoding", "utf-8"),
             date_format=spec.get("date_format"),
         )
+
+
+def _tidy(path: Path) -> Path:
+    """The path as the user would write it: relative stays relative, "a/../b" becomes "b"."""
+    return Path(os.path.normpath(path))
 
 
 def _source_entries(data: dict) -> list:

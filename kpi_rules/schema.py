@@ -53,11 +53,8 @@ def validate_document(document: Document, kind: str) -> list[Diagnostic]:
 def _to_diagnostics(document: Document, error: ValidationError) -> list[Diagnostic]:
     path = tuple(error.absolute_path)
     if error.validator in ("anyOf", "oneOf") and error.context:
-        # Report the alternative the user evidently meant: the one whose errors go deepest.
-        deepest = max(error.context, key=lambda e: len(e.absolute_path))
-        if len(deepest.absolute_path) > len(path):
-            branch = deepest.relative_schema_path[0]
-            meant = [e for e in error.context if e.relative_schema_path[0] == branch]
+        meant = _meant_alternative(error)
+        if meant:
             return [d for e in meant for d in _to_diagnostics(document, e)]
         return [document.diagnostic(path, "KR103", f"{_where(path)}{_describe_any_of(error)}")]
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -75,12 +72,29 @@ def _to_diagnostics(document: Document, error: ValidationError) -> list[Diagnost
             for key in error.validator_value
             if key not in error.instance
         ]
-    if error.validator == "propertyNames" or (error.validator == "pattern" and error.relative_schema_path[0] == "propertyNames"):
+    if "propertyNames" in error.schema_path:
         name = error.instance
-        language_codes = error.validator_value == {"pattern": LANGUAGE_CODE}
+        language_codes = error.validator_value == LANGUAGE_CODE
         expected = "a language code such as en, ru or pl" if language_codes else "a valid id: use lowercase letters, digits and _"
         return [document.diagnostic(path + (name,), "KR103", f'"{name}"{_where_in(path)} is not {expected}', key=True)]
     return [document.diagnostic(path, "KR103", f"{_where(path)}{_describe(error)}")]
+
+
+def _meant_alternative(error: ValidationError) -> list[ValidationError]:
+    """The errors of the alternative the user evidently meant: the one of the value's type, else the deepest."""
+    branches: dict[int, list[ValidationError]] = {}
+    for sub_error in error.context:
+        branches.setdefault(sub_error.relative_schema_path[0], []).append(sub_error)
+    of_this_type = [b for b in branches if _JSON_TYPES.get(error.validator_value[b].get("type")) == type(error.instance)]
+    if len(of_this_type) == 1:
+        return branches[of_this_type[0]]
+    deepest = max(error.context, key=lambda e: len(e.absolute_path))
+    if len(deepest.absolute_path) > len(error.absolute_path):
+        return branches[deepest.relative_schema_path[0]]
+    return []
+
+
+_JSON_TYPES = {"object": dict, "array": list, "string": str}
 
 
 def _describe(error: ValidationError) -> str:

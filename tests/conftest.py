@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kpi_rules.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+
+
+@pytest.fixture(autouse=True)
+def plain_terminal(monkeypatch):
+    """Rendered output is compared as plain text at a fixed width."""
+    for name in ("COLUMNS", "LINES", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write a dedented text file under tmp_path and return its path."""
+
+    def write_file(name: str, text: str, encoding: str = "utf-8") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding=encoding)
+        return path
+
+    return write_file
+
+
+@pytest.fixture
+def cli():
+    """Run the CLI in-process; exceptions are not swallowed."""
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def mini_agency(write):
+    """A playbook and a client on the bundled library, with data chosen per test."""
+
+    def make(data_csv: str, targets: str = "", goals: str = "[leads]", period: str = "month") -> Path:
+        write(
+            "playbook.yaml",
+            """
+            kpi-rules: 1
+            name: Test playbook
+            extends: [builtin:smm]
+            """,
+        )
+        write("data.csv", data_csv)
+        return write(
+            "client.yaml",
+            f"""
+            kpi-rules: 1
+            client: Acme
+            playbook: playbook.yaml
+            goals: {goals}
+            period: {period}
+            currency: RUB
+            data: data.csv
+            targets: {{{targets}}}
+            """,
+        )
+
+    return make

@@ -1,0 +1,42 @@
+import pytest
+
+from kpi_rules.diagnostics import InputError
+from kpi_rules.loading import load_yaml, parse_yaml
+
+
+def test_positions_are_one_based_for_keys_and_values():
+    document = parse_yaml("a: 1\nb:\n  c: [x, y]\n", "t.yaml")
+    assert document.data == {"a": 1, "b": {"c": ["x", "y"]}}
+    assert document.position(("a",)) == (1, 4)
+    assert document.position(("b", "c"), key=True) == (3, 3)
+    assert document.position(("b", "c", 1)) == (3, 10)
+
+
+def test_position_of_a_missing_path_falls_back_to_its_parent():
+    document = parse_yaml("b:\n  c: 1\n", "t.yaml")
+    assert document.position(("b", "c", "nope")) == (2, 6)
+
+
+def test_duplicate_keys_are_errors_that_name_the_first_line():
+    with pytest.raises(InputError) as caught:
+        parse_yaml("a: 1\nb: 2\na: 3\n", "t.yaml")
+    assert str(caught.value) == 't.yaml:3:1: error KR003 duplicate key "a" (first defined on line 1)'
+
+
+def test_syntax_error_has_line_and_column():
+    with pytest.raises(InputError) as caught:
+        parse_yaml("a: [1, 2\nb: 3\n", "t.yaml")
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.line) == ("KR002", 2)
+
+
+def test_missing_file_and_non_utf8_file(tmp_path):
+    with pytest.raises(InputError, match="KR001 file not found"):
+        load_yaml(tmp_path / "nope.yaml")
+    (tmp_path / "cp.yaml").write_bytes("a: Привет".encode("cp1251"))
+    with pytest.raises(InputError, match="not UTF-8"):
+        load_yaml(tmp_path / "cp.yaml")
+
+
+def test_empty_file_is_none():
+    assert parse_yaml("", "t.yaml").data is None
