@@ -1,0 +1,97 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXAMPLES, REPO
+from kpi_rules import __version__, cli as cli_module
+from kpi_rules.schema import validator
+
+
+def test_version_and_module_entry_point():
+    done = subprocess.run([sys.executable, "-m", "kpi_rules", "--version"], capture_output=True, text=True, cwd=REPO)
+    assert (done.returncode, done.stdout.strip()) == (0, f"kpi-rules {__version__}")
+
+
+def test_help_lists_commands_and_examples(cli):
+    result = cli("--help")
+    assert result.exit_code == 0
+    for word in ("check", "validate", "list", "kpi-rules check examples/clients/"):
+        assert word in result.output
+
+
+def test_examples_scorecards_match_the_story(cli):
+    """One client passes, one fails on sales, one has gaps and no leads in October."""
+    result = cli("check", EXAMPLES / "clients", "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    validator("scorecard").validate(report)
+    cards = {card["client"]: card for card in report["scorecards"]}
+    assert cards["Fitness Studio"]["status"] == "pass"
+    coffee = {goal["id"]: goal["status"] for goal in cards["Coffee House"]["goals"]}
+    assert coffee == {"community": "pass", "sales": "fail"}
+    volga = cards["Volga Industrial"]
+    kpis = {kpi["id"]: kpi for kpi in volga["kpis"]}
+    assert volga["period"]["days_with_data"] < volga["period"]["days"]
+    assert kpis["cpl"]["status"] == "no_data" and kpis["cpl"]["value"] is None
+    assert kpis["leads"]["value"] == 0 and kpis["reach"]["status"] == "no_data"
+
+
+@pytest.mark.parametrize("fail_on, code", [("fail", 0), ("warn", 1), ("never", 0)])
+def test_fail_on_levels(cli, mini_agency, fail_on, code):
+    client = mini_agency("date,spend,leads\n2026-10-01,3500,50\n", targets="cpl: {target: 60, warn: 80}")
+    assert cli("check", client, "--period", "2026-10", "--fail-on", fail_on).exit_code == code
+
+
+def test_output_file_is_plain_and_written_whole(cli, mini_agency, tmp_path):
+    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n", targets="cpl: {target: 60}")
+    out = tmp_path / "report.txt"
+    result = cli("check", client, "--output", out)
+    assert result.exit_code == 0 and result.output == ""
+    text = out.read_text()
+    assert "Acme · 2026-10" in text and "\x1b[" not in text
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_failed_check_leaves_an_existing_report_alone(cli, mini_agency, tmp_path):
+    client = mini_agency("date,spend,leads\n2026-10-01,abc,50\n")
+    out = tmp_path / "report.json"
+    out.write_text("previous report")
+    result = cli("check", client, "--format", "json", "--output", out)
+    assert result.exit_code == 2
+    assert out.read_text() == "previous report"
+
+
+def test_bad_input_exits_2_without_traceback(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("kpi-rules: 1\nclient: [unclosed\n")
+    for args in (["check", str(broken)], ["validate", str(tmp_path / "missing.yaml")], ["check", str(broken), "--format", "xml"]):
+        done = subprocess.run([sys.executable, "-m", "kpi_rules", *args], capture_output=True, text=True)
+        assert done.returncode == 2, args
+        assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_an_internal_error_exits_3_and_asks_for_a_report(monkeypatch, capsys):
+    def broken(*_):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("kpi_rules.pipeline.compile_clients", broken)
+    monkeypatch.setattr(sys, "argv", ["kpi-rules", "check", str(EXAMPLES / "clients")])
+    with pytest.raises(SystemExit) as done:
+        cli_module.main()
+    assert done.value.code == 3
+    assert "This is a bug: please report it" in capsys.readouterr().err
+
+
+def test_validate_reports_every_problem_of_every_file(cli, write):
+    write("p.yaml", "kpi-rules: 1\nkpis:\n  a: {formula: b + 1}\n")
+    write("c.yaml", "kpi-rules: 1\nclient: C\nplaybook: p.yaml\ngoals: [x]\ndata: d.csv\nextra: 1\n")
+    result = cli("validate", write("x", "").parent)
+    assert result.exit_code == 2
+    assert 'unknown name "b"' in result.output and 'unknown key "extra"' in result.output
+
+
+def test_list_unknown_goal(cli):
+    result = cli("list", "--goal", "comunity")
+    assert result.exit_code == 2 and 'did you mean "community"' in result.output
