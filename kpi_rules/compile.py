@@ -201,7 +201,7 @@ class Compiler:
                         )
                     )
             goal_defs[goal_id] = GoalDef(goal_id, tuple(fields["kpis"]), _labels(fields.get("label")), fields.get("description", ""))
-        target_defs = self.targets(targets, kpi_defs, kpis.keys())
+        target_defs = self._targets(targets, kpi_defs, kpis.keys())
 
         if len(self.diagnostics) > before:
             return None
@@ -236,7 +236,7 @@ class Compiler:
             visit(kpi, [])
         return order
 
-    def targets(
+    def _targets(
         self, targets: dict[str, tuple[dict[str, Any], _Origin]], kpis: dict[str, KpiDef], all_kpi_ids
     ) -> dict[str, TargetDef]:
         result = {}
@@ -279,7 +279,7 @@ class Compiler:
                     )
                 )
         client_targets = {k: (v, _Origin(document, ("targets", k))) for k, v in data.get("targets", {}).items()}
-        targets = {**playbook.targets, **self.targets(client_targets, dict(playbook.kpis), playbook.kpis.keys())}
+        targets = {**playbook.targets, **self._targets(client_targets, dict(playbook.kpis), playbook.kpis.keys())}
         if len(self.diagnostics) > before:
             return None
         return ClientDef(

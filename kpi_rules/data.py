@@ -76,7 +76,11 @@ def read_source(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame:
         if column not in known and hint:
             problems.append(_file_problem(source, "KR304", f'column "{column}" is not a metric{hint}; rename it or map it under columns:'))
     if "date" not in frame.columns:
-        problems.append(_file_problem(source, "KR304", 'no "date" column' + did_you_mean("date", frame.columns)))
+        hint = did_you_mean("date", frame.columns)
+        if source.format == "csv" and len(raw.columns) == 1:
+            other = next((s for s in (";", "\t", "|", ",") if s in raw.columns[0] and s != source.separator), None)
+            hint = f'; the header looks separated by "{other}": add separator: "{other}" to the source' if other else hint
+        problems.append(_file_problem(source, "KR304", 'no "date" column' + hint))
     if problems:
         raise InputError(problems)
 

@@ -25,20 +25,27 @@ def label_text(labels: Mapping[str, str], lang: str, fallback: str) -> str:
     return labels.get(lang) or labels.get("en") or fallback
 
 
-@dataclass(frozen=True)
-class MetricDef:
+class _Labelled:
+    """Definitions with an ``id`` and per-language ``labels``."""
+
     id: str
-    agg: str
-    labels: Mapping[str, str] = field(default_factory=dict)
-    unit: str = ""
-    description: str = ""
+    labels: Mapping[str, str]
 
     def label(self, lang: str = "en") -> str:
         return label_text(self.labels, lang, self.id)
 
 
 @dataclass(frozen=True)
-class KpiDef:
+class MetricDef(_Labelled):
+    id: str
+    agg: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    unit: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class KpiDef(_Labelled):
     id: str
     formula: ParsedFormula
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -46,19 +53,13 @@ class KpiDef:
     better: str = "higher"
     description: str = ""
 
-    def label(self, lang: str = "en") -> str:
-        return label_text(self.labels, lang, self.id)
-
 
 @dataclass(frozen=True)
-class GoalDef:
+class GoalDef(_Labelled):
     id: str
     kpis: tuple[str, ...]
     labels: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
-
-    def label(self, lang: str = "en") -> str:
-        return label_text(self.labels, lang, self.id)
 
 
 @dataclass(frozen=True)

@@ -78,3 +78,8 @@ def test_unreadable_files_are_input_errors(write, tmp_path):
         read(tmp_path / "broken.parquet", format="parquet")
     with pytest.raises(InputError, match="expected a list of records"):
         read(write("d.yaml", "a: 1\n"), format="yaml")
+
+
+def test_a_wrong_separator_is_named(write):
+    with pytest.raises(InputError, match='the header looks separated by ";": add separator: ";" to the source'):
+        read(write("s.csv", "date;spend\n2026-10-01;1\n"))

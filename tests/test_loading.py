@@ -40,3 +40,14 @@ def test_missing_file_and_non_utf8_file(tmp_path):
 
 def test_empty_file_is_none():
     assert parse_yaml("", "t.yaml").data is None
+
+
+def test_every_diagnostic_code_in_the_source_is_registered():
+    import re
+    from pathlib import Path
+
+    from kpi_rules import diagnostics
+
+    source = "".join(path.read_text() for path in Path(diagnostics.__file__).parent.rglob("*.py"))
+    used = set(re.findall(r'"(KR\d{3})"', source))
+    assert used and used <= set(diagnostics.CODES)
