@@ -37,7 +37,7 @@ def aggregate(rows: pl.LazyFrame, metrics: dict[str, MetricDef], grain: str) -> 
     )
     non_additive = [m for m in present if m.agg == "none"]
     per_client = per_client.with_columns(
-        *[_checked_non_additive(metric, grain) for metric in non_additive],
+        *[_checked_non_additive(metric) for metric in non_additive],
         *[_non_additive_reason(metric, grain) for metric in non_additive],
     ).drop([column for m in non_additive for column in (f"n:{m.id}", f"at_start:{m.id}")])
 
@@ -95,7 +95,7 @@ def _across_channels(metric: MetricDef) -> list[pl.Expr]:
     return [pl.when(value.count() > 0).then(value.sum()).alias(metric.id)]
 
 
-def _checked_non_additive(metric: MetricDef, grain: str) -> pl.Expr:
+def _checked_non_additive(metric: MetricDef) -> pl.Expr:
     valid = (pl.col(f"n:{metric.id}") == 1) & pl.col(f"at_start:{metric.id}")
     return pl.when(valid).then(pl.col(metric.id)).alias(metric.id)
 

@@ -91,10 +91,10 @@ def parse_yaml(text: str, display_path: str) -> Document:
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = build_scalar(key_node)
-                if isinstance(key, (list, dict)):
+                if not isinstance(key_node, yaml.ScalarNode):
                     problems.append(Diagnostic(display_path, *position(key_node), "KR002", "a key must be a plain value"))
                     continue
+                key = build_scalar(key_node)
                 if key in result:
                     first_line, _ = key_positions[json_path + (key,)]
                     problems.append(
@@ -111,9 +111,7 @@ def parse_yaml(text: str, display_path: str) -> Document:
             return [build(item, json_path + (index,)) for index, item in enumerate(node.value)]
         return build_scalar(node)
 
-    def build_scalar(node: yaml.Node) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            return build(node, ())
+    def build_scalar(node: yaml.ScalarNode) -> Any:
         try:
             return yaml.SafeLoader.construct_object(_SCALAR_CONSTRUCTOR, node)
         except yaml.constructor.ConstructorError as error:

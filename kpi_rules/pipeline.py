@@ -2,7 +2,8 @@
 
 compile (client files -> ClientDef) -> load data -> aggregate -> evaluate ->
 select periods -> results. The CLI calls ``compile_clients`` and ``score`` and
-renders what comes back; nothing here prints.
+renders what comes back; nothing here prints. polars and the data stages are
+imported inside the functions that use them, so validate and list never load them.
 """
 
 from __future__ import annotations

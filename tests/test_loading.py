@@ -51,3 +51,8 @@ def test_every_diagnostic_code_in_the_source_is_registered():
     source = "".join(path.read_text() for path in Path(diagnostics.__file__).parent.rglob("*.py"))
     used = set(re.findall(r'"(KR\d{3})"', source))
     assert used and used <= set(diagnostics.CODES)
+
+
+def test_a_complex_key_is_an_error():
+    with pytest.raises(InputError, match="KR002 a key must be a plain value"):
+        parse_yaml("? [a, b]\n: 1\n", "t.yaml")

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from kpi_rules.model import PlaybookDef
 from kpi_rules.results import KpiResult, Scorecard
 
 STATUS_STYLE = {
@@ -134,7 +135,7 @@ def _render_scorecard(card: Scorecard, console: Console) -> None:
     console.print()
 
 
-def render_kpi_list(playbook, goal: str | None, lang: str, console: Console) -> None:
+def render_kpi_list(playbook: PlaybookDef, goal: str | None, lang: str, console: Console) -> None:
     goals_of: dict[str, list[str]] = {}
     for goal_def in playbook.goals.values():
         for kpi in goal_def.kpis:
