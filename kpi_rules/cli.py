@@ -152,10 +152,11 @@ def list_kpis(
     from kpi_rules.loading import load_yaml
     from kpi_rules.render import make_console
     from kpi_rules.render.table import render_kpi_list
+    from kpi_rules.resources import BUILTIN_PREFIX
 
     with _user_errors():
         compiler = Compiler()
-        if not playbook.startswith("builtin:") and is_client_file(load_yaml(Path(playbook))):
+        if not playbook.startswith(BUILTIN_PREFIX) and is_client_file(load_yaml(Path(playbook))):
             client = compiler.client(Path(playbook))
             compiled = client.playbook if client else None
         else:

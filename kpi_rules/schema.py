@@ -16,7 +16,7 @@ from referencing import Registry, Resource
 
 from kpi_rules.diagnostics import Diagnostic, did_you_mean
 from kpi_rules.loading import Document
-from kpi_rules.resources import bundled_dir
+from kpi_rules.resources import schema_path
 
 SCHEMA_KINDS = ("playbook", "client", "scorecard")
 LANGUAGE_CODE = "^[a-z]{2}$"
@@ -33,7 +33,7 @@ def _registry() -> Registry:
 
 @cache
 def load_schema(kind: str) -> dict:
-    return json.loads((bundled_dir("schemas") / f"{kind}.schema.json").read_text(encoding="utf-8"))
+    return json.loads(schema_path(kind).read_text(encoding="utf-8"))
 
 
 @cache
