@@ -76,7 +76,7 @@ def _user_errors() -> Iterator[None]:
 
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="Client files, or folders of them.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(help="Client files, or folders of them.", metavar="PATH...", show_default=False)],
     period: Annotated[
         str,
         typer.Option(help="2026-10, 2026-W42, 2026-Q4, 2026, 2026-10-05, latest (the last complete period) or all."),
@@ -114,11 +114,10 @@ def _write(output: Path, write) -> None:
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Playbooks and client files, or folders of them.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(help="Playbooks and client files, or folders of them.", metavar="PATH...", show_default=False)],
 ) -> None:
     """Check playbooks and client files: YAML, schema, names, formulas, targets. Exit 0 or 2."""
-    from kpi_rules.compile import Compiler, is_client_file
-    from kpi_rules.loading import load_yaml
+    from kpi_rules.compile import Compiler, is_playbook_file
     from kpi_rules.pipeline import discover
     from kpi_rules.render import make_console
 
@@ -126,15 +125,11 @@ def validate(
         compiler = Compiler()
         files = discover(paths)
         for path in files:
-            try:
-                document = load_yaml(path)
-            except InputError as error:
-                compiler.diagnostics.extend(error.diagnostics)
-                continue
-            if is_client_file(document):
-                compiler.client(path)
-            else:
+            document = compiler.load(path)
+            if document is not None and is_playbook_file(document):
                 compiler.playbook(str(path), Path())
+            elif document is not None:
+                compiler.client(path)
         compiler.raise_if_failed()
         make_console().print(f"{len(files)} file(s) valid", markup=False)
 
@@ -148,7 +143,7 @@ def list_kpis(
     lang: Annotated[str, typer.Option(help="Label language (falls back to en).")] = "en",
 ) -> None:
     """The KPIs a playbook knows: id, label, formula, unit, direction, goals."""
-    from kpi_rules.compile import Compiler, is_client_file
+    from kpi_rules.compile import Compiler, is_playbook_file
     from kpi_rules.loading import load_yaml
     from kpi_rules.render import make_console
     from kpi_rules.render.table import render_kpi_list
@@ -156,11 +151,11 @@ def list_kpis(
 
     with _user_errors():
         compiler = Compiler()
-        if not playbook.startswith(BUILTIN_PREFIX) and is_client_file(load_yaml(Path(playbook))):
+        if playbook.startswith(BUILTIN_PREFIX) or is_playbook_file(load_yaml(Path(playbook))):
+            compiled = compiler.playbook(playbook, Path())
+        else:
             client = compiler.client(Path(playbook))
             compiled = client.playbook if client else None
-        else:
-            compiled = compiler.playbook(playbook, Path())
         compiler.raise_if_failed()
         if goal is not None and goal not in compiled.goals:
             from kpi_rules.diagnostics import did_you_mean

@@ -41,8 +41,12 @@ class _Origin:
         return self.document.diagnostic(self.path, code, message, key=key)
 
 
-def is_client_file(document: Document) -> bool:
-    return isinstance(document.data, dict) and "client" in document.data
+def is_playbook_file(document: Document) -> bool:
+    """A playbook has KPI vocabulary and none of a client file's own keys (a misspelt client file keeps them)."""
+    data = document.data
+    if not isinstance(data, dict) or any(key in data for key in ("client", "playbook", "data")):
+        return False
+    return any(key in data for key in ("kpis", "metrics", "extends", "goals"))
 
 
 class Compiler:
@@ -95,11 +99,16 @@ class Compiler:
         else:
             self.diagnostics.append(Diagnostic(path or "<command line>", None, None, code, message))
 
-    def _load_document(self, path: Path, kind: str) -> Document | None:
+    def load(self, path: Path) -> Document | None:
+        """The file's YAML, or None with its problems collected."""
         try:
-            document = load_yaml(path)
+            return load_yaml(path)
         except InputError as error:
             self.diagnostics.extend(error.diagnostics)
+            return None
+
+    def _validated(self, document: Document | None, kind: str) -> Document | None:
+        if document is None:
             return None
         problems = validate_document(document, kind)
         self.diagnostics.extend(problems)
@@ -107,7 +116,7 @@ class Compiler:
 
     def _load_layers(self, path: Path, chain: tuple[Path, ...]) -> list[Document] | None:
         """The documents to merge for ``path``: its extends chain first, itself last."""
-        document = self._load_document(path, "playbook")
+        document = self._validated(self.load(path), "playbook")
         if document is None:
             return None
         layers: list[Document] = []
@@ -257,13 +266,18 @@ class Compiler:
 
     # -- client files --------------------------------------------------------------
 
-    def client(self, path: Path) -> ClientDef | None:
-        document = self._load_document(path, "client")
+    def client(self, path: Path, *, skip_playbook: bool = False) -> ClientDef | None:
+        """Compile a client file; a playbook is reported, or skipped when it sits in a folder of clients."""
+        document = self.load(path)
+        if document is not None and is_playbook_file(document):
+            if not skip_playbook:
+                self.diagnostics.append(
+                    Diagnostic(document.path, None, None, "KR004", "is a playbook, not a client file: check takes client files or folders of them")
+                )
+            return None
+        document = self._validated(document, "client")
         if document is None:
             return None
-        return self.client_from_document(path, document)
-
-    def client_from_document(self, path: Path, document: Document) -> ClientDef | None:
         before = len(self.diagnostics)
         data = document.data
         playbook = self.playbook(data["playbook"], path.parent, _Origin(document, ("playbook",)))

@@ -15,6 +15,7 @@ CODES: dict[str, str] = {
     "KR001": "file not found or unreadable",
     "KR002": "YAML syntax error",
     "KR003": "duplicate key in a YAML mapping",
+    "KR004": "a playbook given where a client file was expected",
     "KR101": "schema: unknown key",
     "KR102": "schema: missing required key",
     "KR103": "schema: wrong type or value",

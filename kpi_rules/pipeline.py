@@ -19,28 +19,39 @@ from kpi_rules.results import GoalResult, KpiResult, Scorecard, worst
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """Files named on the command line, and the YAML files inside folders named there."""
-    files: list[Path] = []
+def discover(paths: list[Path]) -> dict[Path, bool]:
+    """Files named on the command line, and the YAML files inside folders named there.
+
+    Each file maps to whether it was found in a folder rather than named.
+    """
+    files: dict[Path, bool] = {}
     problems = []
     for path in paths:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
             if not found:
                 problems.append(Diagnostic(str(path), None, None, "KR001", "folder has no .yaml files"))
-            files.extend(found)
+            for file in found:
+                files.setdefault(file, True)
         elif path.exists():
-            files.append(path)
+            files[path] = False
         else:
             problems.append(Diagnostic(str(path), None, None, "KR001", "file not found"))
     if problems:
         raise InputError(problems)
-    return list(dict.fromkeys(files))
+    return files
 
 
 def compile_clients(paths: list[Path]) -> list[ClientDef]:
+    """Client files named or found in folders; playbooks found beside them in a folder are skipped."""
     compiler = Compiler()
-    clients = [client for path in discover(paths) if (client := compiler.client(path)) is not None]
+    clients = [
+        client
+        for path, in_folder in discover(paths).items()
+        if (client := compiler.client(path, skip_playbook=in_folder)) is not None
+    ]
+    if not clients and not compiler.diagnostics:
+        compiler.diagnostics.append(Diagnostic(" ".join(map(str, paths)), None, None, "KR004", "no client files found"))
     seen: dict[str, ClientDef] = {}
     for client in clients:
         if client.name in seen:

@@ -99,7 +99,7 @@ _JSON_TYPES = {"object": dict, "array": list, "string": str}
 
 def _describe(error: ValidationError) -> str:
     value = error.instance
-    shown = json.dumps(value, ensure_ascii=False, default=str)
+    shown = _shown(value)
     match error.validator:
         case "type":
             expected = error.validator_value
@@ -127,7 +127,12 @@ def _describe(error: ValidationError) -> str:
 
 def _describe_any_of(error: ValidationError) -> str:
     kinds = sorted({str(option.get("type", "value")) for option in error.validator_value})
-    return f"expected {' or '.join(_article(kind) for kind in kinds)}, got {json.dumps(error.instance, ensure_ascii=False, default=str)}"
+    return f"expected {' or '.join(_article(kind) for kind in kinds)}, got {_shown(error.instance)}"
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _article(json_type: str) -> str:

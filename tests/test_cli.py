@@ -95,3 +95,24 @@ def test_validate_reports_every_problem_of_every_file(cli, write):
 def test_list_unknown_goal(cli):
     result = cli("list", "--goal", "comunity")
     assert result.exit_code == 2 and 'did you mean "community"' in result.output
+
+
+def test_check_skips_playbooks_in_folders_but_not_when_named(cli, monkeypatch):
+    monkeypatch.chdir(REPO)
+    whole = cli("check", "examples/", "--format", "json")
+    assert whole.exit_code == 1 and len(json.loads(whole.output)["scorecards"]) == 3
+    named = cli("check", "examples/playbook.yaml")
+    assert named.exit_code == 2 and "KR004 is a playbook, not a client file" in named.output
+
+
+def test_a_folder_without_client_files(cli, write):
+    write("p.yaml", "kpi-rules: 1\nextends: [builtin:smm]\n")
+    result = cli("check", write("x", "").parent)
+    assert result.exit_code == 2 and "no client files found" in result.output
+
+
+def test_long_values_are_shortened_in_messages(cli, write):
+    client = write("c.yaml", "kpi-rules: 1\nclient: A\nplaybook: p.yaml\ngoals: {a: [" + ", ".join(["x" * 20] * 10) + "]}\ndata: d.csv\n")
+    result = cli("validate", client)
+    line = next(line for line in result.output.splitlines() if "goals" in line)
+    assert result.exit_code == 2 and line.endswith("…") and len(line) < 200
