@@ -105,14 +105,16 @@ def _overview(scorecards: list[Scorecard]) -> Table:
 def _render_scorecard(card: Scorecard, console: Console) -> None:
     header = Text()
     header.append(card.client, style="bold")
-    header.append(f" · {period_label(card.grain, card.start)} ({card.start} – {card.end}) · {card.playbook} · ")
+    header.append(f" · {period_label(card.grain, card.start)} · ")
     header.append_text(status_text(card.status))
     console.print(header)
+    details = f"{card.playbook} · {card.start} – {card.end}"
+    console.print(Text(details, style="dim"))
     if card.days_with_data < card.days or not card.complete:
         note = f"data on {card.days_with_data} of {card.days} days"
         if not card.complete:
             note += "; the period is not over in the data"
-        console.print(Text(f"  ⚠ {note}", style="yellow"))
+        console.print(Text(f"⚠ {note}", style="yellow"))
     kpis = {kpi.id: kpi for kpi in card.kpis}
     for goal in card.goals:
         table = Table(title=Text.assemble((goal.label, "bold"), "  ", status_text(goal.status)), title_justify="left")
