@@ -84,6 +84,7 @@ def check(
     output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
     output: Annotated[Optional[Path], typer.Option(help="Write to this file instead of the terminal.")] = None,
     fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a KPI has this status or worse.")] = FailOn.fail,
+    lang: Annotated[str, typer.Option(help="Language of KPI and goal labels, e.g. ru (falls back to en).")] = "en",
 ) -> None:
     """Score clients' data against their KPIs: a pass/warn/fail scorecard per client and period."""
     from kpi_rules.pipeline import compile_clients, score
@@ -91,7 +92,7 @@ def check(
     from kpi_rules.results import exit_code
 
     with _user_errors():
-        scorecards = score(compile_clients(paths), period)
+        scorecards = score(compile_clients(paths), period, lang)
         renderer = RENDERERS[output_format.value]
         if output is None:
             renderer(scorecards, make_console())

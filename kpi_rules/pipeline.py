@@ -63,8 +63,8 @@ def compile_clients(paths: list[Path]) -> list[ClientDef]:
     return clients
 
 
-def score(clients: list[ClientDef], period: str = LATEST) -> list[Scorecard]:
-    """Every selected period's scorecard for every client, in the order the clients came."""
+def score(clients: list[ClientDef], period: str = LATEST, lang: str = "en") -> list[Scorecard]:
+    """Every selected period's scorecard for every client, in the order the clients came; labels in ``lang``."""
     import polars as pl
 
     from kpi_rules.aggregate import aggregate
@@ -91,7 +91,7 @@ def score(clients: list[ClientDef], period: str = LATEST) -> list[Scorecard]:
             if frame is None:
                 problems.append(_no_period(client, evaluated, period))
                 continue
-            cards.extend(_scorecard(client, row) for row in frame.iter_rows(named=True))
+            cards.extend(_scorecard(client, row, lang) for row in frame.iter_rows(named=True))
     if problems:
         raise InputError(problems)
     order = {client.name: index for index, client in enumerate(clients)}
@@ -129,7 +129,7 @@ def _no_period(client: ClientDef, evaluated, period: str) -> Diagnostic:
     return Diagnostic(client.path, None, None, "KR305", f'no data for client "{client.name}" in period {period}{extent}')
 
 
-def _scorecard(client: ClientDef, row: dict) -> Scorecard:
+def _scorecard(client: ClientDef, row: dict, lang: str) -> Scorecard:
     from kpi_rules.evaluate import THRESHOLDS, gap_column, reason_column_of_kpi, status_column, threshold_column, value_column
 
     playbook = client.playbook
@@ -140,7 +140,7 @@ def _scorecard(client: ClientDef, row: dict) -> Scorecard:
         kpis.append(
             KpiResult(
                 id=kpi_id,
-                label=kpi.label(),
+                label=kpi.label(lang),
                 value=row[value_column(kpi_id)],
                 unit=kpi.unit,
                 better=kpi.better,
@@ -152,7 +152,7 @@ def _scorecard(client: ClientDef, row: dict) -> Scorecard:
         )
     statuses = {kpi.id: kpi.status for kpi in kpis}
     goals = tuple(
-        GoalResult(goal, playbook.goals[goal].label(), playbook.goals[goal].kpis, worst(statuses[k] for k in playbook.goals[goal].kpis))
+        GoalResult(goal, playbook.goals[goal].label(lang), playbook.goals[goal].kpis, worst(statuses[k] for k in playbook.goals[goal].kpis))
         for goal in client.goals
     )
     return Scorecard(
