@@ -109,8 +109,9 @@ def _write(output: Path, write) -> None:
             write(stream)
         temporary.replace(output)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise InputError([Diagnostic(str(output), None, None, "KR001", f"cannot write: {error.strerror}")]) from None
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 @app.command()
