@@ -8,6 +8,7 @@ a date is reported with its file, line and column.
 
 from __future__ import annotations
 
+import codecs
 import io
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from kpi_rules.model import ClientDef, SourceDef
 
 KEY_COLUMNS = ("date", "client", "channel")
 MAX_CELL_PROBLEMS_PER_COLUMN = 5
+UTF8_CHECK_BYTES = 1 << 20
 
 
 def load_data(clients: list[ClientDef]) -> pl.LazyFrame:
@@ -100,7 +102,9 @@ def _read_raw(source: SourceDef) -> tuple[pl.DataFrame, int]:
     try:
         if source.format == "csv":
             data = source.path.read_bytes()
-            if source.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            if source.encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+                _check_utf8(source, data)
+            else:
                 data = data.decode(source.encoding).encode("utf-8")
             # Everything as text first, so that a bad cell can be reported rather than guessed at.
             frame = pl.read_csv(io.BytesIO(data), separator=source.separator, infer_schema=False, raise_if_empty=False)
@@ -117,6 +121,16 @@ def _read_raw(source: SourceDef) -> tuple[pl.DataFrame, int]:
     except (OSError, pl.exceptions.PolarsError, ValueError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError([_file_problem(source, "KR301", f"cannot read {source.format.upper()}: {message}")]) from None
+
+
+def _check_utf8(source: SourceDef, data: bytes) -> None:
+    """Excel's Russian exports are cp1251: say so, rather than let the headers come out garbled."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data[:UTF8_CHECK_BYTES], final=False)
+    except UnicodeDecodeError as error:
+        raise InputError(
+            [_file_problem(source, "KR301", f"not UTF-8 (byte {error.start}): add encoding: cp1251 (or the file's encoding) to the source")]
+        ) from None
 
 
 def _read_yaml_records(source: SourceDef) -> pl.DataFrame:
@@ -162,24 +176,26 @@ def _cell_problems(
     original_names = {new: old for old, new in dict(source.columns).items()}
     problems = []
     for column in columns:
-        given = renamed[column]
-        if typed[column].null_count() == given.null_count():
+        given, parsed = renamed[column], typed[column]
+        if column == "date":
+            # A row without a date belongs to no period: an empty date is as bad as an unreadable one.
+            bad = parsed.is_null().arg_true()
+        elif parsed.null_count() == given.null_count():
             continue
-        if given.dtype == pl.String:
-            given_present = given.str.strip_chars().str.len_chars() > 0
         else:
-            given_present = given.is_not_null()
-        bad = (given_present & typed[column].is_null()).arg_true()
+            present = given.str.strip_chars().str.len_chars() > 0 if given.dtype == pl.String else given.is_not_null()
+            bad = (present & parsed.is_null()).arg_true()
         if bad.is_empty():
             continue
         header = original_names.get(column, column)
         field = raw.columns.index(header) + 1
         kind, code = ("date", "KR303") if column == "date" else ("number", "KR302")
         for row in bad.head(MAX_CELL_PROBLEMS_PER_COLUMN).to_list():
-            value = renamed[column][row]
+            value = given[row]
+            cell = f'"{value}"' if value not in (None, "") else "an empty cell"
             line, col = (first_line + row, field) if source.format == "csv" else (None, None)
             where = "" if source.format == "csv" else f"row {row + 1}: "
-            problems.append(Diagnostic(str(source.path), line, col, code, f'{where}"{value}" in column "{header}" is not a {kind}'))
+            problems.append(Diagnostic(str(source.path), line, col, code, f'{where}{cell} in column "{header}" is not a {kind}'))
         if len(bad) > MAX_CELL_PROBLEMS_PER_COLUMN:
             problems.append(
                 Diagnostic(str(source.path), None, None, code, f'column "{header}": {len(bad) - MAX_CELL_PROBLEMS_PER_COLUMN} more cells are not a {kind}')

@@ -83,3 +83,15 @@ def test_unreadable_files_are_input_errors(write, tmp_path):
 def test_a_wrong_separator_is_named(write):
     with pytest.raises(InputError, match='the header looks separated by ";": add separator: ";" to the source'):
         read(write("s.csv", "date;spend\n2026-10-01;1\n"))
+
+
+def test_an_empty_date_is_an_error(write):
+    with pytest.raises(InputError, match=r':3:1: error KR303 an empty cell in column "date" is not a date'):
+        read(write("e.csv", "date,spend\n2026-10-01,1\n,2\n"))
+
+
+def test_a_cp1251_file_without_its_encoding_is_named(tmp_path):
+    path = tmp_path / "ru.csv"
+    path.write_bytes("Дата,Расход\n2026-10-01,1\n".encode("cp1251"))
+    with pytest.raises(InputError, match="not UTF-8 .*add encoding: cp1251"):
+        read(path)
