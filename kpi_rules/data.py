@@ -87,14 +87,21 @@ def read_source(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame:
         raise InputError(problems)
 
     metrics = [column for column in frame.columns if column in metric_ids]
-    typed = frame.select(
-        _parse_date(frame.schema["date"], source.date_format).alias("date"),
-        *[pl.col(c).cast(pl.String) for c in ("client", "channel") if c in frame.columns],
-    ).with_columns(_parse_number(frame[m], source.decimal) for m in metrics)
+    try:
+        typed = _typed(frame, metrics, source)
+    except pl.exceptions.PolarsError as error:
+        raise InputError([_file_problem(source, "KR301", f"cannot read its columns: {str(error).strip().splitlines()[0]}")]) from None
     problems = _cell_problems(source, raw, frame, typed, ["date", *metrics], first_line)
     if problems:
         raise InputError(problems)
     return typed
+
+
+def _typed(frame: pl.DataFrame, metrics: list[str], source: SourceDef) -> pl.DataFrame:
+    return frame.select(
+        _parse_date(frame.schema["date"], source.date_format).alias("date"),
+        *[pl.col(c).cast(pl.String) for c in ("client", "channel") if c in frame.columns],
+    ).with_columns(_parse_number(frame[m], source.decimal) for m in metrics)
 
 
 def _read_raw(source: SourceDef) -> tuple[pl.DataFrame, int]:

@@ -147,7 +147,8 @@ def build_expression(formula: ParsedFormula, names: dict[str, pl.Expr]) -> tuple
 
     evaluator = _ColumnEvaluator(names)
     result = evaluator.eval(formula.text, previously_parsed=formula.tree)
-    return _as_expression(result).cast(pl.Float64), evaluator.denominators
+    # NaN (a negative number to a fractional power) would compare as larger than any target: make it null.
+    return _as_expression(result).cast(pl.Float64).fill_nan(None), evaluator.denominators
 
 
 def _as_expression(value: Any) -> pl.Expr:

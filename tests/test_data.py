@@ -95,3 +95,8 @@ def test_a_cp1251_file_without_its_encoding_is_named(tmp_path):
     path.write_bytes("Дата,Расход\n2026-10-01,1\n".encode("cp1251"))
     with pytest.raises(InputError, match="not UTF-8 .*add encoding: cp1251"):
         read(path)
+
+
+def test_nested_values_in_a_record_file_are_input_errors(write):
+    with pytest.raises(InputError, match="KR30[12]"):
+        read(write("n.yaml", "- {date: 2026-10-01, spend: {amount: 1}}\n- {date: 2026-10-02, spend: {amount: 2}}\n"), format="yaml")

@@ -66,3 +66,10 @@ def test_constants_only_and_power():
 def test_rejected_formulas(formula, message):
     with pytest.raises(FormulaError, match=message):
         parse_formula(formula)
+
+
+def test_nan_becomes_null():
+    frame = pl.DataFrame({"x": [-4.0, 4.0]})
+    parsed = parse_formula("x ** 0.5")
+    expression, _ = build_expression(parsed, {"x": pl.col("x")})
+    assert frame.select(expression).to_series().to_list() == [None, 2.0]
