@@ -1,0 +1,74 @@
+import datetime as dt
+
+import polars as pl
+
+from kpi_rules.aggregate import aggregate, reason_column
+from kpi_rules.model import MetricDef
+
+D = dt.date
+
+
+def run(rows: dict, metrics: dict[str, str], grain: str = "month") -> list[dict]:
+    frame = pl.DataFrame(rows).with_columns(pl.col("client").cast(pl.String))
+    definitions = {name: MetricDef(name, agg) for name, agg in metrics.items()}
+    return aggregate(frame.lazy(), definitions, grain).collect().to_dicts()
+
+
+def test_each_aggregation_and_period_facts():
+    (october,) = run(
+        {
+            "client": ["a"] * 3,
+            "date": [D(2026, 10, 3), D(2026, 10, 1), D(2026, 10, 20)],
+            "flow": [1.0, 2.0, None],
+            "stock": [20.0, 10.0, None],
+            "opening": [20.0, 10.0, 30.0],
+            "avg": [1.0, 2.0, 6.0],
+            "low": [1.0, 2.0, 6.0],
+        },
+        {"flow": "sum", "stock": "last", "opening": "first", "avg": "mean", "low": "min"},
+    )
+    assert (october["flow"], october["stock"], october["opening"], october["avg"], october["low"]) == (3.0, 20.0, 10.0, 3.0, 1.0)
+    assert (october["period_start"], october["period_end"], october["days"], october["days_with_data"]) == (
+        D(2026, 10, 1), D(2026, 10, 31), 31, 3,
+    )
+    assert october["complete"] is False
+
+
+def test_a_period_with_no_values_is_null_not_zero():
+    (row,) = run({"client": ["a"], "date": [D(2026, 10, 1)], "flow": [None]}, {"flow": "sum"})
+    assert row["flow"] is None
+
+
+def test_channels_are_aggregated_first_then_added():
+    rows = run(
+        {
+            "client": ["a"] * 4,
+            "channel": ["vk", "vk", "tg", "tg"],
+            "date": [D(2026, 10, 1), D(2026, 10, 31), D(2026, 10, 1), D(2026, 10, 30)],
+            "followers": [100.0, 110.0, 50.0, 40.0],
+        },
+        {"followers": "last"},
+    )
+    assert rows[0]["followers"] == 150.0 and rows[0]["complete"] is True
+
+
+def test_non_additive_metrics_need_one_value_at_the_period_start():
+    rows = run(
+        {
+            "client": ["daily", "daily", "monthly", "late"],
+            "date": [D(2026, 10, 1), D(2026, 10, 2), D(2026, 10, 1), D(2026, 10, 15)],
+            "reach": [100.0, 120.0, 900.0, 500.0],
+        },
+        {"reach": "none"},
+    )
+    by_client = {row["client"]: row for row in rows}
+    assert by_client["monthly"]["reach"] == 900.0 and by_client["monthly"][reason_column("reach")] is None
+    assert by_client["daily"]["reach"] is None
+    assert "cannot be summed from 2 rows" in by_client["daily"][reason_column("reach")]
+    assert by_client["late"]["reach"] is None
+    assert "not dated at the start of the month" in by_client["late"][reason_column("reach")]
+
+
+def test_weeks_start_on_monday_and_rows_a_period_each_are_complete():
+    rows = run({"client": ["a", "a"], "date": [D(2026, 10, 12), D(2026, 10, 19)], "flow": [1.0, 2.0]}, {"flow": "sum"}, "week")
+    assert [(row["period_start"], row["complete"]) for row in rows] == [(D(2026, 10, 12), True), (D(2026, 10, 19), True)]

@@ -1,0 +1,62 @@
+import datetime as dt
+
+import polars as pl
+
+from kpi_rules.evaluate import evaluate, gap_column, reason_column_of_kpi, status_column, value_column
+from kpi_rules.expressions import parse_formula
+from kpi_rules.model import ClientDef, KpiDef, MetricDef, PlaybookDef, TargetDef
+
+
+def playbook(**kpis: tuple[str, str]) -> PlaybookDef:
+    metrics = {name: MetricDef(name, "sum") for name in ("spend", "leads", "clicks")}
+    return PlaybookDef(
+        name="t", path="t.yaml", metrics=metrics,
+        kpis={kpi: KpiDef(kpi, parse_formula(formula), better=better) for kpi, (formula, better) in kpis.items()},
+        goals={}, targets={},
+    )
+
+
+def client(name: str, book: PlaybookDef, **targets: TargetDef) -> ClientDef:
+    return ClientDef(name=name, path=f"{name}.yaml", playbook=book, goals=(), grain="month", sources=(), targets=targets)
+
+
+def periods(**columns) -> pl.LazyFrame:
+    size = len(next(iter(columns.values())))
+    base = {"period_start": [dt.date(2026, 10, 1)] * size, "days": [31] * size, "days_with_data": [31] * size}
+    return pl.DataFrame({**base, **columns}).lazy()
+
+
+def test_kpis_using_kpis_and_per_client_targets():
+    book = playbook(cpl=("spend / leads", "lower"), cpl_with_vat=("cpl * 1.2", "lower"))
+    clients = [client("a", book, cpl=TargetDef(target=60, warn=80)), client("b", book, cpl=TargetDef(target=40))]
+    result = evaluate(periods(client=["a", "b"], spend=[3000.0, 3000.0], leads=[50.0, 50.0], clicks=[1.0, 1.0]), book, clients).collect()
+    assert result[value_column("cpl_with_vat")].to_list() == [72.0, 72.0]
+    assert result[status_column("cpl")].to_list() == ["pass", "fail"]
+    assert result[gap_column("cpl")].to_list() == [0.0, 20.0]
+    assert result[status_column("cpl_with_vat")].to_list() == ["info", "info"]
+
+
+def test_no_data_reasons_follow_the_chain():
+    book = playbook(cpl=("spend / leads", "lower"), cpl_with_vat=("cpl * 1.2", "lower"), cost=("spend + clicks", "lower"))
+    result = evaluate(
+        periods(client=["a", "a"], spend=[3000.0, None], leads=[0.0, 5.0], clicks=[1.0, 2.0]),
+        book,
+        [client("a", book, cpl=TargetDef(target=60))],
+    ).collect()
+    assert result[status_column("cpl")].to_list() == ["no_data", "no_data"]
+    assert result[reason_column_of_kpi("cpl")].to_list() == ["leads is 0: the ratio is undefined", "no spend data in this period"]
+    assert result[reason_column_of_kpi("cpl_with_vat")].to_list() == result[reason_column_of_kpi("cpl")].to_list()
+    assert result[reason_column_of_kpi("cost")].to_list() == [None, "no spend data in this period"]
+
+
+def test_band_and_missing_metric_column():
+    book = playbook(ratio=("spend / clicks", "band"))
+    result = evaluate(
+        periods(client=["a", "a", "a"], spend=[1.0, 5.0, 9.0], clicks=[1.0, 1.0, 1.0]),
+        book,
+        [client("a", book, ratio=TargetDef(min=2, max=8))],
+    ).collect()
+    assert result[status_column("ratio")].to_list() == ["fail", "pass", "fail"]
+    assert result[gap_column("ratio")].to_list() == [-1.0, 0.0, 1.0]
+    missing = evaluate(periods(client=["a"], spend=[1.0]), playbook(rate=("leads / spend", "higher")), []).collect()
+    assert missing[reason_column_of_kpi("rate")].to_list() == ['the data has no "leads" column']
