@@ -7,7 +7,7 @@ key, formula or reference, and raised together as one ``InputError``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,37 @@ class _Origin:
 
     def diagnostic(self, code: str, message: str, *, key: bool = False) -> Diagnostic:
         return self.document.diagnostic(self.path, code, message, key=key)
+
+
+@dataclass
+class _Merged:
+    """A playbook's layers merged: later layers override earlier ones, metrics and KPIs field by field."""
+
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kpis: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kpi_origins: dict[str, _Origin] = field(default_factory=dict)
+    goals: dict[str, tuple[dict[str, Any], _Origin]] = field(default_factory=dict)
+    targets: dict[str, tuple[dict[str, Any], _Origin]] = field(default_factory=dict)
+
+
+def _merge(layers: list[Document]) -> _Merged:
+    merged = _Merged()
+    for document in layers:
+        data = document.data
+        for metric_id, fields in data.get("metrics", {}).items():
+            merged.metrics[metric_id] = {**merged.metrics.get(metric_id, {}), **fields}
+        for kpi_id, fields in data.get("kpis", {}).items():
+            merged.kpis[kpi_id] = {**merged.kpis.get(kpi_id, {}), **fields}
+            # Point diagnostics at the formula that is in force, wherever it was written.
+            if "formula" in fields:
+                merged.kpi_origins[kpi_id] = _Origin(document, ("kpis", kpi_id, "formula"))
+            else:
+                merged.kpi_origins.setdefault(kpi_id, _Origin(document, ("kpis", kpi_id)))
+        for goal_id, fields in data.get("goals", {}).items():
+            merged.goals[goal_id] = (fields, _Origin(document, ("goals", goal_id, "kpis")))
+        for kpi_id, fields in data.get("targets", {}).items():
+            merged.targets[kpi_id] = (fields, _Origin(document, ("targets", kpi_id)))
+    return merged
 
 
 def is_playbook_file(document: Document) -> bool:
@@ -137,39 +168,34 @@ class Compiler:
 
     def _compile_layers(self, path: Path, layers: list[Document]) -> PlaybookDef | None:
         before = len(self.diagnostics)
-        metrics: dict[str, dict[str, Any]] = {}
-        kpis: dict[str, dict[str, Any]] = {}
-        kpi_origins: dict[str, _Origin] = {}
-        goals: dict[str, tuple[dict[str, Any], _Origin]] = {}
-        targets: dict[str, tuple[dict[str, Any], _Origin]] = {}
-        for document in layers:
-            data = document.data
-            for metric_id, fields in data.get("metrics", {}).items():
-                metrics[metric_id] = {**metrics.get(metric_id, {}), **fields}
-            for kpi_id, fields in data.get("kpis", {}).items():
-                kpis[kpi_id] = {**kpis.get(kpi_id, {}), **fields}
-                field = "formula" if "formula" in fields else None
-                if field or kpi_id not in kpi_origins:
-                    kpi_origins[kpi_id] = _Origin(document, ("kpis", kpi_id) + ((field,) if field else ()))
-            for goal_id, fields in data.get("goals", {}).items():
-                goals[goal_id] = (fields, _Origin(document, ("goals", goal_id, "kpis")))
-            for kpi_id, fields in data.get("targets", {}).items():
-                targets[kpi_id] = (fields, _Origin(document, ("targets", kpi_id)))
+        merged = _merge(layers)
+        metrics = self._compile_metrics(merged, layers[-1])
+        kpis = self._compile_kpis(merged, metrics)
+        goals = self._compile_goals(merged)
+        targets = self._targets(merged.targets, kpis, merged.kpis.keys())
+        if len(self.diagnostics) > before:
+            return None
+        name = layers[-1].data.get("name") or path.name
+        return PlaybookDef(name, layers[-1].path, metrics, kpis, goals, targets)
 
-        metric_defs = {}
-        for metric_id, fields in metrics.items():
+    def _compile_metrics(self, merged: _Merged, last_layer: Document) -> dict[str, MetricDef]:
+        metrics = {}
+        for metric_id, fields in merged.metrics.items():
             if "agg" not in fields:
                 self.diagnostics.append(
-                    layers[-1].diagnostic(("metrics", metric_id), "KR102", f'metric "{metric_id}" has no agg', key=True)
+                    last_layer.diagnostic(("metrics", metric_id), "KR102", f'metric "{metric_id}" has no agg', key=True)
                 )
                 continue
-            metric_defs[metric_id] = MetricDef(
+            metrics[metric_id] = MetricDef(
                 metric_id, fields["agg"], _labels(fields.get("label")), fields.get("unit", ""), fields.get("description", "")
             )
+        return metrics
 
+    def _compile_kpis(self, merged: _Merged, metrics: dict[str, MetricDef]) -> dict[str, KpiDef]:
+        """Parse every formula, check its names, and order the KPIs by what they use."""
         parsed: dict[str, ParsedFormula] = {}
-        for kpi_id, fields in kpis.items():
-            origin = kpi_origins[kpi_id]
+        for kpi_id, fields in merged.kpis.items():
+            origin = merged.kpi_origins[kpi_id]
             if "formula" not in fields:
                 self.diagnostics.append(origin.diagnostic("KR102", f'KPI "{kpi_id}" has no formula', key=True))
                 continue
@@ -179,43 +205,38 @@ class Compiler:
                 code = "KR202" if error.message.startswith("syntax error") else "KR203"
                 self.diagnostics.append(origin.diagnostic(code, f'formula of "{kpi_id}": {error.message}'))
 
-        known = set(metric_defs) | set(kpis) | set(PERIOD_NAMES)
+        known = set(metrics) | set(merged.kpis) | set(PERIOD_NAMES)
         for kpi_id, formula in parsed.items():
             for name in sorted(formula.names - known):
                 self.diagnostics.append(
-                    kpi_origins[kpi_id].diagnostic(
+                    merged.kpi_origins[kpi_id].diagnostic(
                         "KR201", f'formula of "{kpi_id}": unknown name "{name}"{did_you_mean(name, known)}'
                     )
                 )
-        order = self._dependency_order(parsed, metric_defs, kpi_origins)
-
-        kpi_defs = {
+        return {
             kpi_id: KpiDef(
                 kpi_id,
                 parsed[kpi_id],
-                _labels(kpis[kpi_id].get("label")),
-                kpis[kpi_id].get("unit", ""),
-                kpis[kpi_id].get("better", "higher"),
-                kpis[kpi_id].get("description", ""),
+                _labels(merged.kpis[kpi_id].get("label")),
+                merged.kpis[kpi_id].get("unit", ""),
+                merged.kpis[kpi_id].get("better", "higher"),
+                merged.kpis[kpi_id].get("description", ""),
             )
-            for kpi_id in order
+            for kpi_id in self._dependency_order(parsed, metrics, merged.kpi_origins)
         }
-        goal_defs = {}
-        for goal_id, (fields, origin) in goals.items():
+
+    def _compile_goals(self, merged: _Merged) -> dict[str, GoalDef]:
+        goals = {}
+        for goal_id, (fields, origin) in merged.goals.items():
             for index, kpi_id in enumerate(fields["kpis"]):
-                if kpi_id not in kpis:
+                if kpi_id not in merged.kpis:
                     self.diagnostics.append(
                         _Origin(origin.document, origin.path + (index,)).diagnostic(
-                            "KR205", f'goal "{goal_id}" lists unknown KPI "{kpi_id}"{did_you_mean(kpi_id, kpis)}'
+                            "KR205", f'goal "{goal_id}" lists unknown KPI "{kpi_id}"{did_you_mean(kpi_id, merged.kpis)}'
                         )
                     )
-            goal_defs[goal_id] = GoalDef(goal_id, tuple(fields["kpis"]), _labels(fields.get("label")), fields.get("description", ""))
-        target_defs = self._targets(targets, kpi_defs, kpis.keys())
-
-        if len(self.diagnostics) > before:
-            return None
-        name = layers[-1].data.get("name") or path.name
-        return PlaybookDef(name, layers[-1].path, metric_defs, kpi_defs, goal_defs, target_defs)
+            goals[goal_id] = GoalDef(goal_id, tuple(fields["kpis"]), _labels(fields.get("label")), fields.get("description", ""))
+        return goals
 
     def _dependency_order(
         self, parsed: dict[str, ParsedFormula], metrics: dict[str, MetricDef], origins: dict[str, _Origin]
