@@ -15,7 +15,7 @@ from typing import Annotated, Iterator, Optional
 import typer
 
 from kpi_rules import __version__
-from kpi_rules.diagnostics import Diagnostic, InputError
+from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
 
 EXIT_INPUT_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
@@ -160,8 +160,6 @@ def list_kpis(
             compiled = client.playbook if client else None
         compiler.raise_if_failed()
         if goal is not None and goal not in compiled.goals:
-            from kpi_rules.diagnostics import did_you_mean
-
             raise InputError([Diagnostic("--goal", None, None, "KR401", f'unknown goal "{goal}"{did_you_mean(goal, compiled.goals)}')])
         render_kpi_list(compiled, goal, lang, make_console())
 

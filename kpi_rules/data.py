@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import io
-from pathlib import Path
 
 import polars as pl
 
@@ -21,6 +20,7 @@ from kpi_rules.model import ClientDef, SourceDef
 KEY_COLUMNS = ("date", "client", "channel")
 MAX_CELL_PROBLEMS_PER_COLUMN = 5
 UTF8_CHECK_BYTES = 1 << 20
+CSV_FIRST_DATA_LINE = 2  # line 1 is the header
 
 
 def load_data(clients: list[ClientDef]) -> pl.LazyFrame:
@@ -63,7 +63,7 @@ def _no_rows(client: ClientDef, frames: dict[SourceDef, pl.DataFrame]) -> Diagno
 
 def read_source(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame:
     """One data file as a typed frame: date (Date), client/channel (String), metrics (Float64)."""
-    raw, first_line = _read_raw(source)
+    raw = _read_raw(source)
     mapping = dict(source.columns)
     problems = []
     for original, target in mapping.items():
@@ -91,7 +91,7 @@ def read_source(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame:
         typed = _typed(frame, metrics, source)
     except pl.exceptions.PolarsError as error:
         raise InputError([_file_problem(source, "KR301", f"cannot read its columns: {str(error).strip().splitlines()[0]}")]) from None
-    problems = _cell_problems(source, raw, frame, typed, ["date", *metrics], first_line)
+    problems = _cell_problems(source, raw, frame, typed, ["date", *metrics])
     if problems:
         raise InputError(problems)
     return typed
@@ -104,8 +104,8 @@ def _typed(frame: pl.DataFrame, metrics: list[str], source: SourceDef) -> pl.Dat
     ).with_columns(_parse_number(frame[m], source.decimal) for m in metrics)
 
 
-def _read_raw(source: SourceDef) -> tuple[pl.DataFrame, int]:
-    """The file as read, and the line of its first data row (for CSV diagnostics)."""
+def _read_raw(source: SourceDef) -> pl.DataFrame:
+    """The file as read, before renaming and typing."""
     try:
         if source.format == "csv":
             data = source.path.read_bytes()
@@ -115,12 +115,12 @@ def _read_raw(source: SourceDef) -> tuple[pl.DataFrame, int]:
                 data = data.decode(source.encoding).encode("utf-8")
             # Everything as text first, so that a bad cell can be reported rather than guessed at.
             frame = pl.read_csv(io.BytesIO(data), separator=source.separator, infer_schema=False, raise_if_empty=False)
-            return frame, 2
+            return frame
         if source.format == "parquet":
-            return pl.read_parquet(source.path), 1
+            return pl.read_parquet(source.path)
         if source.format == "json":
-            return pl.read_json(source.path, infer_schema_length=None), 1
-        return _read_yaml_records(source), 1
+            return pl.read_json(source.path, infer_schema_length=None)
+        return _read_yaml_records(source)
     except InputError:
         raise
     except (LookupError, UnicodeDecodeError) as error:
@@ -177,7 +177,7 @@ def _parse_number(column: pl.Series, decimal: str) -> pl.Series:
 
 
 def _cell_problems(
-    source: SourceDef, raw: pl.DataFrame, renamed: pl.DataFrame, typed: pl.DataFrame, columns: list[str], first_line: int
+    source: SourceDef, raw: pl.DataFrame, renamed: pl.DataFrame, typed: pl.DataFrame, columns: list[str]
 ) -> list[Diagnostic]:
     """Cells that were present but did not parse, at most a few per column."""
     original_names = {new: old for old, new in dict(source.columns).items()}
@@ -200,7 +200,7 @@ def _cell_problems(
         for row in bad.head(MAX_CELL_PROBLEMS_PER_COLUMN).to_list():
             value = given[row]
             cell = f'"{value}"' if value not in (None, "") else "an empty cell"
-            line, col = (first_line + row, field) if source.format == "csv" else (None, None)
+            line, col = (CSV_FIRST_DATA_LINE + row, field) if source.format == "csv" else (None, None)
             where = "" if source.format == "csv" else f"row {row + 1}: "
             problems.append(Diagnostic(str(source.path), line, col, code, f'{where}{cell} in column "{header}" is not a {kind}'))
         if len(bad) > MAX_CELL_PROBLEMS_PER_COLUMN:

@@ -14,7 +14,6 @@ from kpi_rules.aggregate import reason_column
 from kpi_rules.expressions import build_expression
 from kpi_rules.model import PERIOD_NAMES, ClientDef, KpiDef, PlaybookDef, TargetDef
 
-STATUSES = ("pass", "warn", "fail", "no_data", "info")
 THRESHOLDS = ("target", "warn", "min", "max")
 
 
@@ -71,7 +70,7 @@ def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientD
         frame = frame.with_columns(*values, *explanations)
 
     target_table = _target_table(playbook, clients)
-    frame = frame.join(target_table.lazy(), on="client", how="left")
+    frame = frame.join(target_table.lazy(), on="client", how="left", maintain_order="left")
     return frame.with_columns(
         *[_status(kpi, target_table.columns).alias(status_column(kpi.id)) for kpi in playbook.kpis.values()],
         *[_gap(kpi, target_table.columns).alias(gap_column(kpi.id)) for kpi in playbook.kpis.values()],

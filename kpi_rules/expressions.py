@@ -248,7 +248,7 @@ class _ColumnEvaluator(SimpleEval):
     def _eval_compare(self, node: ast.Compare) -> pl.Expr:
         left = self._eval(node.left)
         pairs = []
-        for operation, comparator in zip(node.ops, node.comparators):
+        for operation, comparator in zip(node.ops, node.comparators, strict=True):
             right = self._eval(comparator)
             pairs.append(_as_expression(self.operators[type(operation)](left, right)))
             left = right

@@ -130,13 +130,13 @@ def _no_period(client: ClientDef, evaluated, period: str) -> Diagnostic:
 
 
 def _scorecard(client: ClientDef, row: dict, lang: str) -> Scorecard:
-    from kpi_rules.evaluate import THRESHOLDS, gap_column, reason_column_of_kpi, status_column, threshold_column, value_column
+    from kpi_rules.evaluate import gap_column, reason_column_of_kpi, status_column, value_column
 
     playbook = client.playbook
     kpis = []
     for kpi_id in client.kpis:
         kpi = playbook.kpis[kpi_id]
-        target = {t: row[threshold_column(kpi_id, t)] for t in THRESHOLDS if row.get(threshold_column(kpi_id, t)) is not None}
+        target = client.targets.get(kpi_id)
         kpis.append(
             KpiResult(
                 id=kpi_id,
@@ -145,7 +145,7 @@ def _scorecard(client: ClientDef, row: dict, lang: str) -> Scorecard:
                 unit=kpi.unit,
                 better=kpi.better,
                 status=row[status_column(kpi_id)],
-                target=target or None,
+                target=target.as_dict() if target else None,
                 gap=row[gap_column(kpi_id)],
                 reason=row[reason_column_of_kpi(kpi_id)],
             )

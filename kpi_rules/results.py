@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+STATUSES = ("pass", "warn", "fail", "no_data", "info")
 # Worst first: a scorecard or goal takes the worst status among its KPIs.
 SEVERITY = ("fail", "warn", "no_data", "pass", "info")
 FAIL_ON = {"fail": ("fail",), "warn": ("fail", "warn"), "never": ()}
@@ -56,7 +57,7 @@ class Scorecard:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = dict.fromkeys(("pass", "warn", "fail", "no_data", "info"), 0)
+        counts = dict.fromkeys(STATUSES, 0)
         for kpi in self.kpis:
             counts[kpi.status] += 1
         return counts

@@ -66,3 +66,12 @@ def test_table_reads_without_colour_and_explains_no_data():
 def test_json_numbers_are_rounded_and_nan_is_null():
     report = scorecards_as_dict([card(kpi("pass", 1 / 3), kpi("info", float("nan")), kpi("warn", 2.0))])
     assert [k["value"] for k in report["scorecards"][0]["kpis"]] == [0.333333, None, 2]
+
+
+def test_statuses_are_registered_once_for_severity_renderers_and_the_schema():
+    from kpi_rules.render.table import STATUS_STYLE
+    from kpi_rules.results import SEVERITY, STATUSES
+    from kpi_rules.schema import load_schema
+
+    assert set(SEVERITY) == set(STATUSES) == set(STATUS_STYLE)
+    assert tuple(load_schema("scorecard")["$defs"]["status"]["enum"]) == STATUSES

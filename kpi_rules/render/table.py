@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from rich.console import Console
 from rich.table import Table
@@ -75,7 +76,7 @@ def _format_target(kpi: KpiResult, currency: str | None) -> str:
     if not kpi.target:
         return ""
     target = kpi.target
-    show = lambda number: format_value(number, kpi.unit, currency)  # noqa: E731
+    show = partial(format_value, unit=kpi.unit, currency=currency)
     if "target" in target:
         sign = "≥" if kpi.better == "higher" else "≤"
         text = f"{sign} {show(target['target'])}"
