@@ -5,6 +5,10 @@ channels (a client's followers are the sum of each channel's last value).
 Non-additive metrics (``agg: none``, e.g. reach) are never summed over time:
 they must come as exactly one value per period, dated at its start, or the
 period gets null with a reason column ``reason:<metric>``.
+
+``row_values`` are expressions over one data row (a KPI with method
+mean_of_rows): each is averaged over all the client's rows in the period,
+across channels, into a column ``mean:<name>``.
 """
 
 from __future__ import annotations
@@ -14,27 +18,47 @@ import polars as pl
 from kpi_rules.model import MetricDef
 
 EVERY = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
-PERIOD_COLUMNS = ("client", "period_start", "period_end", "days", "days_with_data", "complete")
+PERIOD_COLUMNS = ("client", "period_start", "period_end", "previous_start", "days", "days_with_data", "complete")
 
 
 def reason_column(metric: str) -> str:
     return f"reason:{metric}"
 
 
-def aggregate(rows: pl.LazyFrame, metrics: dict[str, MetricDef], grain: str) -> pl.LazyFrame:
-    """One row per client and period: the PERIOD_COLUMNS, one column per metric, reason columns."""
+def mean_column(name: str) -> str:
+    return f"mean:{name}"
+
+
+def aggregate(
+    rows: pl.LazyFrame, metrics: dict[str, MetricDef], grain: str, row_values: dict[str, pl.Expr] | None = None
+) -> pl.LazyFrame:
+    """One row per client and period: the PERIOD_COLUMNS, one column per metric, reason and mean columns."""
     every = EVERY[grain]
+    row_values = row_values or {}
     present = [m for m in metrics.values() if m.id in rows.collect_schema().names()]
     if "channel" not in rows.collect_schema().names():
         rows = rows.with_columns(channel=pl.lit(None, pl.String))
-    rows = rows.with_columns(period_start=pl.col("date").dt.truncate(every)).sort("date")
+    rows = rows.with_columns(
+        period_start=pl.col("date").dt.truncate(every),
+        *[expression.alias(f"row:{name}") for name, expression in row_values.items()],
+    ).sort("date")
 
+    # Means of row values travel as sum and count, so that rows of every channel weigh the same.
     per_channel = rows.group_by("client", "channel", "period_start").agg(
-        *[expression for metric in present for expression in _within_channel(metric)]
+        *[expression for metric in present for expression in _within_channel(metric)],
+        *[pl.col(f"row:{name}").sum().alias(f"sum:{name}") for name in row_values],
+        *[pl.col(f"row:{name}").count().alias(f"count:{name}") for name in row_values],
     )
     per_client = per_channel.group_by("client", "period_start").agg(
-        *[expression for metric in present for expression in _across_channels(metric)]
+        *[expression for metric in present for expression in _across_channels(metric)],
+        *[pl.col(f"{part}:{name}").sum() for name in row_values for part in ("sum", "count")],
     )
+    per_client = per_client.with_columns(
+        *[
+            pl.when(pl.col(f"count:{name}") > 0).then(pl.col(f"sum:{name}") / pl.col(f"count:{name}")).alias(mean_column(name))
+            for name in row_values
+        ]
+    ).drop([f"{part}:{name}" for name in row_values for part in ("sum", "count")])
     non_additive = [m for m in present if m.agg == "none"]
     per_client = per_client.with_columns(
         *[_checked_non_additive(metric) for metric in non_additive],
@@ -51,7 +75,7 @@ def aggregate(rows: pl.LazyFrame, metrics: dict[str, MetricDef], grain: str) -> 
     return (
         per_client.join(coverage, on=["client", "period_start"])
         .join(client_extent, on="client")
-        .with_columns(period_end=period_end)
+        .with_columns(period_end=period_end, previous_start=pl.col("period_start").dt.offset_by(f"-{every}"))
         .with_columns(
             days=(pl.col("period_end") - pl.col("period_start")).dt.total_days() + 1,
             complete=(pl.col("period_end") <= pl.col("last_date")) | pl.col("whole_periods"),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
-from kpi_rules.expressions import FormulaError, ParsedFormula, parse_formula
+from kpi_rules.expressions import PERIOD_FUNCTIONS, FormulaError, ParsedFormula, parse_formula
 from kpi_rules.loading import Document, JsonPath, load_yaml
 from kpi_rules.model import (
     PERIOD_NAMES,
@@ -187,7 +187,12 @@ class Compiler:
                 )
                 continue
             metrics[metric_id] = MetricDef(
-                metric_id, fields["agg"], _labels(fields.get("label")), fields.get("unit", ""), fields.get("description", "")
+                metric_id,
+                fields["agg"],
+                _labels(fields.get("label")),
+                fields.get("unit", ""),
+                fields.get("description", ""),
+                fields.get("source", ""),
             )
         return metrics
 
@@ -213,7 +218,7 @@ class Compiler:
                         "KR201", f'formula of "{kpi_id}": unknown name "{name}"{did_you_mean(name, known)}'
                     )
                 )
-        return {
+        kpis = {
             kpi_id: KpiDef(
                 kpi_id,
                 parsed[kpi_id],
@@ -221,9 +226,35 @@ class Compiler:
                 merged.kpis[kpi_id].get("unit", ""),
                 merged.kpis[kpi_id].get("better", "higher"),
                 merged.kpis[kpi_id].get("description", ""),
+                merged.kpis[kpi_id].get("source", ""),
+                merged.kpis[kpi_id].get("method", "ratio_of_totals"),
             )
             for kpi_id in self._dependency_order(parsed, metrics, merged.kpi_origins)
         }
+        self._check_per_row(kpis, metrics, merged.kpi_origins)
+        return kpis
+
+    def _check_per_row(self, kpis: dict[str, KpiDef], metrics: dict[str, MetricDef], origins: dict[str, _Origin]) -> None:
+        """A mean_of_rows formula (and the KPIs it uses) must make sense on one data row: no period facts."""
+        for kpi in kpis.values():
+            if kpi.method != "mean_of_rows":
+                continue
+            seen, pending = set(), [kpi.id]
+            while pending:
+                current = pending.pop()
+                seen.add(current)
+                formula = kpis[current].formula
+                via = f' (through "{current}")' if current != kpi.id else ""
+                problems = sorted(formula.names & PERIOD_NAMES.keys()) + [f"{f}()" for f in sorted(formula.functions & PERIOD_FUNCTIONS)]
+                for problem in problems:
+                    self.diagnostics.append(
+                        origins[kpi.id].diagnostic(
+                            "KR203",
+                            f'formula of "{kpi.id}": {problem}{via} is a fact of the period, but method mean_of_rows '
+                            "evaluates the formula on each data row",
+                        )
+                    )
+                pending += [n for n in formula.names if n in kpis and n not in metrics and n not in seen]
 
     def _compile_goals(self, merged: _Merged) -> dict[str, GoalDef]:
         goals = {}
@@ -276,7 +307,9 @@ class Compiler:
                     origin.diagnostic("KR205", f'target for unknown KPI "{kpi_id}"{did_you_mean(kpi_id, all_kpi_ids)}', key=True)
                 )
                 continue
-            target = TargetDef(fields.get("target"), fields.get("warn"), fields.get("min"), fields.get("max"))
+            target = TargetDef(
+                fields.get("target"), fields.get("warn"), fields.get("min"), fields.get("max"), fields.get("note", ""), fields.get("source", "")
+            )
             kpi = kpis.get(kpi_id)
             problem = _target_problem(target, kpi.better) if kpi else None
             if problem:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from kpi_rules.aggregate import reason_column
+from kpi_rules.aggregate import mean_column, reason_column
 from kpi_rules.expressions import build_expression
-from kpi_rules.model import PERIOD_NAMES, ClientDef, KpiDef, PlaybookDef, TargetDef
-
-THRESHOLDS = ("target", "warn", "min", "max")
+from kpi_rules.model import PERIOD_NAMES, THRESHOLDS, ClientDef, KpiDef, PlaybookDef, TargetDef
 
 
 def value_column(kpi: str) -> str:
@@ -35,6 +33,30 @@ def threshold_column(kpi: str, threshold: str) -> str:
 
 def reason_column_of_kpi(kpi: str) -> str:
     return f"reason:kpi:{kpi}"
+
+
+def row_values(playbook: PlaybookDef, columns: list[str]) -> dict[str, pl.Expr]:
+    """The formulas of mean_of_rows KPIs over one data row, for aggregate to average.
+
+    KPIs they use are evaluated on the row too (compile made sure none needs a period).
+    """
+    names: dict[str, pl.Expr] = {
+        metric: pl.col(metric) if metric in columns else pl.lit(None, pl.Float64) for metric in playbook.metrics
+    }
+
+    def on_row(kpi_id: str) -> pl.Expr:
+        if kpi_id not in names:
+            formula = playbook.kpis[kpi_id].formula
+            names[kpi_id] = build_expression(formula, {name: on_row(name) for name in formula.names}).expression
+        return names[kpi_id]
+
+    return {kpi.id: on_row(kpi.id) for kpi in playbook.kpis.values() if kpi.method == "mean_of_rows"}
+
+
+def _previous(value: pl.Expr) -> pl.Expr:
+    """The value in the client's period before, when the data has that period (rows are sorted by client and period)."""
+    adjacent = pl.col("period_start").shift(1).over("client") == pl.col("previous_start")
+    return pl.when(adjacent).then(value.shift(1).over("client"))
 
 
 def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientDef]) -> pl.LazyFrame:
@@ -61,10 +83,10 @@ def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientD
     for level in _dependency_levels(playbook):
         values, explanations = [], []
         for kpi in level:
-            kpi_names = {name: names[name] for name in kpi.formula.names}
-            value, denominators = build_expression(kpi.formula, kpi_names)
-            causes = [pl.when(kpi_names[name].is_null()).then(reasons[name]) for name in sorted(kpi.formula.names)]
-            causes += [pl.when(d.expression == 0).then(pl.lit(f"{d.text} is 0: the ratio is undefined")) for d in denominators]
+            if kpi.method == "mean_of_rows":
+                value, causes = _mean_of_rows(kpi, playbook, available)
+            else:
+                value, causes = _ratio_of_totals(kpi, names, reasons)
             values.append(value.alias(value_column(kpi.id)))
             explanations.append(pl.when(value.is_null()).then(pl.coalesce(*causes, pl.lit("no value"))).alias(reason_column_of_kpi(kpi.id)))
         frame = frame.with_columns(*values, *explanations)
@@ -75,6 +97,23 @@ def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientD
         *[_status(kpi, target_table.columns).alias(status_column(kpi.id)) for kpi in playbook.kpis.values()],
         *[_gap(kpi, target_table.columns).alias(gap_column(kpi.id)) for kpi in playbook.kpis.values()],
     )
+
+
+def _ratio_of_totals(kpi: KpiDef, names: dict[str, pl.Expr], reasons: dict[str, pl.Expr]) -> tuple[pl.Expr, list[pl.Expr]]:
+    """The formula on the period's values, and why it may be null: inputs first, then the period before, then zeros."""
+    kpi_names = {name: names[name] for name in kpi.formula.names}
+    built = build_expression(kpi.formula, kpi_names, previous=_previous)
+    causes = [pl.when(kpi_names[name].is_null()).then(reasons[name]) for name in sorted(kpi.formula.names)]
+    causes += [pl.when(p.expression.is_null()).then(pl.lit(f"{p.text} is unknown: no data for the period before")) for p in built.previous]
+    causes += [pl.when(d.expression == 0).then(pl.lit(f"{d.text} is 0: the ratio is undefined")) for d in built.denominators]
+    return built.expression, causes
+
+
+def _mean_of_rows(kpi: KpiDef, playbook: PlaybookDef, available: set[str]) -> tuple[pl.Expr, list[pl.Expr]]:
+    """The average aggregate made of the formula's per-row values, and why it may be null."""
+    missing = [name for name in playbook.inputs(kpi.id) if name not in available]
+    cause = f'the data has no "{missing[0]}" column' if missing else "no data row in this period gives a value (inputs missing or a denominator 0)"
+    return pl.col(mean_column(kpi.id)), [pl.lit(cause)]
 
 
 def _dependency_levels(playbook: PlaybookDef) -> list[list[KpiDef]]:

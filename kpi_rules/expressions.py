@@ -30,7 +30,10 @@ FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
     "max": (2, None, "largest argument (null if any is null)"),
     "round": (1, 2, "round(x, digits): digits is a whole number, default 0"),
     "coalesce": (2, None, "first argument that is not null, e.g. coalesce(fees, 0)"),
+    "previous": (1, 1, "the value in the period before, e.g. previous(followers) (null when that period has no data)"),
 }
+# Functions that compare periods: meaningless in a formula evaluated row by row.
+PERIOD_FUNCTIONS = frozenset({"previous"})
 
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 _COMPARISONS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
@@ -50,6 +53,7 @@ class ParsedFormula:
     text: str
     tree: ast.expr
     names: frozenset[str]
+    functions: frozenset[str] = frozenset()
 
 
 def parse_formula(text: str) -> ParsedFormula:
@@ -62,7 +66,8 @@ def parse_formula(text: str) -> ParsedFormula:
     _check(tree, names)
     if _is_condition(tree):
         raise FormulaError("gives true/false, not a number: use `value if condition else other`")
-    return ParsedFormula(text, tree, frozenset(names))
+    functions = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    return ParsedFormula(text, tree, frozenset(names), frozenset(functions))
 
 
 def _check(node: ast.AST, names: set[str]) -> None:
@@ -134,21 +139,35 @@ def _construct_name(node: ast.AST) -> str:
 
 
 @dataclass(frozen=True)
-class Denominator:
-    """A divisor met while building an expression, kept to explain nulls."""
+class Part:
+    """A divisor or a ``previous(...)`` met while building an expression, kept to explain nulls."""
 
     text: str
     expression: pl.Expr
 
 
-def build_expression(formula: ParsedFormula, names: dict[str, pl.Expr]) -> tuple[pl.Expr, list[Denominator]]:
-    """The formula as one polars expression over ``names``, and its divisors."""
+@dataclass(frozen=True)
+class BuiltFormula:
+    expression: pl.Expr
+    denominators: list[Part]
+    previous: list[Part]
+
+
+def build_expression(
+    formula: ParsedFormula, names: dict[str, pl.Expr], previous: Callable[[pl.Expr], pl.Expr] | None = None
+) -> BuiltFormula:
+    """The formula as one polars expression over ``names``, with its divisors and look-backs.
+
+    ``previous`` turns an expression into its value in the period before; the
+    caller knows what a period is. Without it, ``previous()`` is refused.
+    """
     import polars as pl
 
-    evaluator = _ColumnEvaluator(names)
+    evaluator = _ColumnEvaluator(names, previous)
     result = evaluator.eval(formula.text, previously_parsed=formula.tree)
     # NaN (a negative number to a fractional power) would compare as larger than any target: make it null.
-    return _as_expression(result).cast(pl.Float64).fill_nan(None), evaluator.denominators
+    expression = _as_expression(result).cast(pl.Float64).fill_nan(None)
+    return BuiltFormula(expression, evaluator.denominators, evaluator.previous_values)
 
 
 def _as_expression(value: Any) -> pl.Expr:
@@ -193,7 +212,8 @@ _FUNCTION_IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
     "round": _round,
     "coalesce": _coalesce,
 }
-assert _FUNCTION_IMPLEMENTATIONS.keys() == FUNCTIONS.keys()
+# previous() is bound per evaluation, by the caller: see _ColumnEvaluator._eval_call.
+assert _FUNCTION_IMPLEMENTATIONS.keys() == FUNCTIONS.keys() - PERIOD_FUNCTIONS
 
 
 class _ColumnEvaluator(SimpleEval):
@@ -203,7 +223,7 @@ class _ColumnEvaluator(SimpleEval):
     and size guards that treat a column like a string.
     """
 
-    def __init__(self, names: dict[str, pl.Expr]):
+    def __init__(self, names: dict[str, pl.Expr], previous: Callable[[pl.Expr], pl.Expr] | None):
         super().__init__(
             operators={
                 ast.Add: operator.add,
@@ -228,7 +248,18 @@ class _ColumnEvaluator(SimpleEval):
         self.nodes[ast.BoolOp] = self._eval_boolop
         self.nodes[ast.Compare] = self._eval_compare
         self.nodes[ast.IfExp] = self._eval_ifexp
-        self.denominators: list[Denominator] = []
+        self.denominators: list[Part] = []
+        self.previous_values: list[Part] = []
+        self._previous = previous
+
+    def _eval_call(self, node: ast.Call) -> Any:
+        if not (isinstance(node.func, ast.Name) and node.func.id == "previous"):
+            return super()._eval_call(node)
+        if self._previous is None:
+            raise FormulaError("previous() compares periods: it cannot be used in a formula evaluated per row", node.col_offset)
+        value = self._previous(_as_expression(self._eval(node.args[0])))
+        self.previous_values.append(Part(ast.unparse(node), value))
+        return value
 
     def _eval_binop(self, node: ast.BinOp) -> Any:
         if not isinstance(node.op, ast.Div):
@@ -237,7 +268,7 @@ class _ColumnEvaluator(SimpleEval):
 
         numerator = _as_expression(self._eval(node.left))
         denominator = _as_expression(self._eval(node.right))
-        self.denominators.append(Denominator(ast.unparse(node.right), denominator))
+        self.denominators.append(Part(ast.unparse(node.right), denominator))
         # A zero or null denominator gives null ("no data"), never inf or NaN.
         return pl.when(denominator != 0).then(numerator / denominator)
 

@@ -13,6 +13,13 @@ from kpi_rules.expressions import ParsedFormula
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 AGGREGATIONS = ("sum", "last", "first", "mean", "min", "max", "none")
+# How a KPI's formula meets the data: on the period's totals (ratio of sums), or on every
+# input row (post or day) and then averaged (mean of ratios).
+METHODS = {
+    "ratio_of_totals": "the formula is evaluated on the period's totals (ratio of sums)",
+    "mean_of_rows": "the formula is evaluated on every data row (post or day), then averaged over the period",
+}
+THRESHOLDS = ("target", "warn", "min", "max")
 # Names every formula may use besides metrics and KPIs: facts about the period itself.
 PERIOD_NAMES = {
     "days": "days in the reporting period",
@@ -42,6 +49,7 @@ class MetricDef(_Labelled):
     labels: Mapping[str, str] = field(default_factory=dict)
     unit: str = ""
     description: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,8 @@ class KpiDef(_Labelled):
     unit: str = ""
     better: str = "higher"
     description: str = ""
+    source: str = ""
+    method: str = "ratio_of_totals"
 
 
 @dataclass(frozen=True)
@@ -70,9 +80,12 @@ class TargetDef:
     warn: float | None = None
     min: float | None = None
     max: float | None = None
+    note: str = ""
+    source: str = ""
 
     def as_dict(self) -> dict[str, float]:
-        return {key: value for key, value in vars(self).items() if value is not None}
+        """The thresholds that are set."""
+        return {key: getattr(self, key) for key in THRESHOLDS if getattr(self, key) is not None}
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,23 @@ class PlaybookDef:
     kpis: Mapping[str, KpiDef]
     goals: Mapping[str, GoalDef]
     targets: Mapping[str, TargetDef]
+
+    def inputs(self, kpi_id: str) -> list[str]:
+        """The raw metrics a KPI reads, through the KPIs its formula uses, sorted."""
+        found, pending, seen = set(), [kpi_id], set()
+        while pending:
+            current = pending.pop()
+            seen.add(current)
+            for name in self.kpis[current].formula.names:
+                if name in self.metrics:
+                    found.add(name)
+                elif name in self.kpis and name not in seen:
+                    pending.append(name)
+        return sorted(found)
+
+    def goals_of(self, kpi_id: str) -> list[str]:
+        """The goals that list a KPI, in playbook order."""
+        return [goal.id for goal in self.goals.values() if kpi_id in goal.kpis]
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def score(clients: list[ClientDef], period: str = LATEST, lang: str = "en") -> l
 
     from kpi_rules.aggregate import aggregate
     from kpi_rules.data import load_data
-    from kpi_rules.evaluate import evaluate
+    from kpi_rules.evaluate import evaluate, row_values
 
     span = None if period in (ALL, LATEST) else _parse_span(period)
     rows = load_data(clients)
@@ -82,7 +82,8 @@ def score(clients: list[ClientDef], period: str = LATEST, lang: str = "en") -> l
     for (_, grain), members in groups.items():
         playbook = members[0].playbook
         names = [client.name for client in members]
-        periods = aggregate(rows.filter(pl.col("client").is_in(names)), dict(playbook.metrics), grain)
+        per_row = row_values(playbook, rows.collect_schema().names())
+        periods = aggregate(rows.filter(pl.col("client").is_in(names)), dict(playbook.metrics), grain, per_row)
         evaluated = evaluate(periods, playbook, members).collect()
         selected = _select_periods(evaluated, period, span)
         by_client = selected.partition_by("client", as_dict=True)
