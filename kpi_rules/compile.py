@@ -172,6 +172,7 @@ class Compiler:
         metrics = self._compile_metrics(merged, layers[-1])
         kpis = self._compile_kpis(merged, metrics)
         goals = self._compile_goals(merged)
+        self._check_goals_served(kpis, goals, merged.kpi_origins)
         targets = self._targets(merged.targets, kpis, merged.kpis.keys())
         if len(self.diagnostics) > before:
             return None
@@ -228,6 +229,7 @@ class Compiler:
                 merged.kpis[kpi_id].get("description", ""),
                 merged.kpis[kpi_id].get("source", ""),
                 merged.kpis[kpi_id].get("method", "ratio_of_totals"),
+                tuple(merged.kpis[kpi_id].get("goals", ())),
             )
             for kpi_id in self._dependency_order(parsed, metrics, merged.kpi_origins)
         }
@@ -255,6 +257,14 @@ class Compiler:
                         )
                     )
                 pending += [n for n in formula.names if n in kpis and n not in metrics and n not in seen]
+
+    def _check_goals_served(self, kpis: dict[str, KpiDef], goals: dict[str, GoalDef], origins: dict[str, _Origin]) -> None:
+        for kpi in kpis.values():
+            for goal in kpi.serves:
+                if goal not in goals:
+                    self.diagnostics.append(
+                        origins[kpi.id].diagnostic("KR205", f'KPI "{kpi.id}" serves unknown goal "{goal}"{did_you_mean(goal, goals)}')
+                    )
 
     def _compile_goals(self, merged: _Merged) -> dict[str, GoalDef]:
         goals = {}

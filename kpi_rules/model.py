@@ -62,6 +62,7 @@ class KpiDef(_Labelled):
     description: str = ""
     source: str = ""
     method: str = "ratio_of_totals"
+    serves: tuple[str, ...] = ()  # the goals it can serve (a goal's own list decides what is scored)
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,9 @@ class PlaybookDef:
         return sorted(found)
 
     def goals_of(self, kpi_id: str) -> list[str]:
-        """The goals that list a KPI, in playbook order."""
-        return [goal.id for goal in self.goals.values() if kpi_id in goal.kpis]
+        """The goals a KPI serves or is listed in, in playbook order."""
+        serves = self.kpis[kpi_id].serves
+        return [goal.id for goal in self.goals.values() if kpi_id in goal.kpis or goal.id in serves]
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,11 @@ PLAIN_WIDTH = 120
 
 def make_console(stream: IO[str] | None = None, *, to_file: bool = False, stderr: bool = False) -> Console:
     if to_file:
-        return Console(file=stream, color_system=None, force_terminal=False, width=PLAIN_WIDTH, highlight=False, soft_wrap=False)
-    console = Console(file=stream, stderr=stderr, highlight=False)
+        return Console(
+            file=stream, color_system=None, force_terminal=False, width=PLAIN_WIDTH, highlight=False, soft_wrap=False, emoji=False
+        )
+    # No emoji codes: "file.yaml:100:30" must not print as "file.yaml💯30".
+    console = Console(file=stream, stderr=stderr, highlight=False, emoji=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         # Piped or captured output: wide enough for a scorecard without wrapping every row.
         console.width = PLAIN_WIDTH

@@ -139,15 +139,11 @@ def _render_scorecard(card: Scorecard, console: Console) -> None:
 
 
 def render_kpi_list(playbook: PlaybookDef, goal: str | None, lang: str, console: Console) -> None:
-    goals_of: dict[str, list[str]] = {}
-    for goal_def in playbook.goals.values():
-        for kpi in goal_def.kpis:
-            goals_of.setdefault(kpi, []).append(goal_def.id)
     table = Table(title=f"{playbook.name}: KPIs", title_justify="left")
     for heading in ("id", "label", "formula", "unit", "better", "goals"):
         table.add_column(heading, overflow="fold")
     for kpi in playbook.kpis.values():
-        if goal is not None and goal not in goals_of.get(kpi.id, []):
-            continue
-        table.add_row(kpi.id, kpi.label(lang), kpi.formula.text, kpi.unit, kpi.better, ", ".join(goals_of.get(kpi.id, [])))
+        goals = playbook.goals_of(kpi.id)
+        if goal is None or goal in goals:
+            table.add_row(kpi.id, kpi.label(lang), kpi.formula.text, kpi.unit, kpi.better, ", ".join(goals))
     console.print(table)
