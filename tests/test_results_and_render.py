@@ -42,6 +42,7 @@ def test_summary_counts_every_status():
 @pytest.mark.parametrize("value, unit, text", [
     (1234567.891, "count", "1,234,568"), (12.5, "count", "12.5"), (3.14159, "%", "3.14%"),
     (1234.5, "currency", "1,234.50 RUB"), (1.5, "x", "1.50×"), (None, "%", "—"), (2.0, "minutes", "2.00 minutes"),
+    (1.54, "ratio", "1.54"), (12.0, "per post", "12.00 per post"), (-25.0, "points", "-25.00 points"),
 ])
 def test_values_with_units(value, unit, text):
     assert format_value(value, unit, "RUB") == text

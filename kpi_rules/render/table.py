@@ -61,6 +61,8 @@ def format_value(value: float | None, unit: str, currency: str | None) -> str:
             return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
         case "x":
             return f"{value:,.2f}×"
+        case "ratio":
+            return f"{value:,.2f}"
     return f"{value:,.2f} {unit}".rstrip()
 
 
