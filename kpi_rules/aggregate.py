@@ -39,7 +39,7 @@ def aggregate(
     if "channel" not in rows.collect_schema().names():
         rows = rows.with_columns(channel=pl.lit(None, pl.String))
     rows = rows.with_columns(
-        period_start=pl.col("date").dt.truncate(every),
+        pl.col("date").dt.truncate(every).alias("period_start"),
         *[expression.alias(f"row:{name}") for name, expression in row_values.items()],
     ).sort("date")
 

@@ -28,7 +28,8 @@ app = typer.Typer(
         "  kpi-rules check examples/clients/\n\n"
         "  kpi-rules check examples/clients/coffee-house.yaml --period 2026-Q3 --format json --output q3.json\n\n"
         "  kpi-rules validate examples/playbook.yaml examples/clients/\n\n"
-        "  kpi-rules list examples/playbook.yaml --lang ru"
+        "  kpi-rules list examples/playbook.yaml --lang ru\n\n"
+        "  kpi-rules show er cpl"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -136,32 +137,79 @@ def validate(
         make_console().print(f"{len(files)} file(s) valid", markup=False)
 
 
-@app.command("list")
-def list_kpis(
-    playbook: Annotated[
-        str, typer.Argument(help="A playbook or client file, or builtin:NAME.", show_default=True)
-    ] = "builtin:smm",
-    goal: Annotated[Optional[str], typer.Option(help="Only this goal's KPIs.")] = None,
-    lang: Annotated[str, typer.Option(help="Label language (falls back to en).")] = "en",
-) -> None:
-    """The KPIs a playbook knows: id, label, formula, unit, direction, goals."""
+def _compile_playbook(reference: str):
+    """The playbook behind a command-line argument: builtin:NAME, a playbook file, or a client file's playbook."""
     from kpi_rules.compile import Compiler, is_playbook_file
     from kpi_rules.loading import load_yaml
-    from kpi_rules.render import make_console
-    from kpi_rules.render.table import render_kpi_list
     from kpi_rules.resources import BUILTIN_PREFIX
 
+    compiler = Compiler()
+    if reference.startswith(BUILTIN_PREFIX) or is_playbook_file(load_yaml(Path(reference))):
+        compiled = compiler.playbook(reference, Path())
+    else:
+        client = compiler.client(Path(reference))
+        compiled = client.playbook if client else None
+    compiler.raise_if_failed()
+    return compiled
+
+
+PlaybookArgument = Annotated[str, typer.Argument(help="A playbook or client file, or builtin:NAME.", show_default=True)]
+LangOption = Annotated[str, typer.Option(help="Label language, e.g. ru or pl (falls back to en).")]
+
+
+@app.command("list")
+def list_kpis(
+    playbook: PlaybookArgument = "builtin:smm",
+    goal: Annotated[Optional[str], typer.Option(help="Only the KPIs that serve this goal or are scored for it.")] = None,
+    lang: LangOption = "en",
+) -> None:
+    """The KPIs a playbook knows: id, label, formula, unit, direction, goals."""
+    from kpi_rules.render import make_console
+    from kpi_rules.render.reference import render_kpi_list
+
     with _user_errors():
-        compiler = Compiler()
-        if playbook.startswith(BUILTIN_PREFIX) or is_playbook_file(load_yaml(Path(playbook))):
-            compiled = compiler.playbook(playbook, Path())
-        else:
-            client = compiler.client(Path(playbook))
-            compiled = client.playbook if client else None
-        compiler.raise_if_failed()
+        compiled = _compile_playbook(playbook)
         if goal is not None and goal not in compiled.goals:
             raise InputError([Diagnostic("--goal", None, None, "KR401", f'unknown goal "{goal}"{did_you_mean(goal, compiled.goals)}')])
         render_kpi_list(compiled, goal, lang, make_console())
+
+
+@app.command()
+def show(
+    kpis: Annotated[list[str], typer.Argument(help="KPI ids, e.g. er cpl.", metavar="KPI...", show_default=False)],
+    playbook: Annotated[str, typer.Option("--playbook", "-p", help="A playbook or client file, or builtin:NAME.")] = "builtin:smm",
+    lang: LangOption = "en",
+) -> None:
+    """Everything about a KPI: formula, inputs, unit, direction, goals, target, description, source."""
+    from kpi_rules.render import make_console
+    from kpi_rules.render.reference import render_kpi_details
+
+    with _user_errors():
+        compiled = _compile_playbook(playbook)
+        unknown = [kpi for kpi in kpis if kpi not in compiled.kpis]
+        if unknown:
+            raise InputError(
+                [Diagnostic(playbook, None, None, "KR205", f'unknown KPI "{kpi}"{did_you_mean(kpi, compiled.kpis)}') for kpi in unknown]
+            )
+        render_kpi_details(compiled, kpis, lang, make_console())
+
+
+@app.command()
+def docs(
+    playbook: PlaybookArgument = "builtin:smm",
+    lang: LangOption = "en",
+    output: Annotated[Optional[Path], typer.Option(help="Write to this file instead of the terminal.")] = None,
+) -> None:
+    """A playbook's KPI reference as Markdown: goals, KPIs with formulas and sources, raw metrics, targets."""
+    from kpi_rules.render.markdown import render_markdown
+
+    with _user_errors():
+        command = f"kpi-rules docs {playbook}" + (f" --lang {lang}" if lang != "en" else "")
+        text = render_markdown(_compile_playbook(playbook), lang, command)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            _write(output, lambda stream: stream.write(text))
 
 
 def main() -> None:

@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
-from kpi_rules.expressions import PERIOD_FUNCTIONS, FormulaError, ParsedFormula, parse_formula
+from kpi_rules.expressions import (
+    PERIOD_FUNCTIONS,
+    FormulaError,
+    ParsedFormula,
+    parse_formula,
+)
 from kpi_rules.loading import Document, JsonPath, load_yaml
 from kpi_rules.model import (
     PERIOD_NAMES,

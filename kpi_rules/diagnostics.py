@@ -66,5 +66,7 @@ def did_you_mean(name: str, candidates) -> str:
     """A ' (did you mean "x"?)' suffix when a close candidate exists, else ''."""
     import difflib
 
-    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
-    return f' (did you mean "{close[0]}"?)' if close else ""
+    # Compared in lower case: "ER" or "Leads" should find "er" and "leads".
+    by_lower = {candidate.lower(): candidate for candidate in sorted(candidates, reverse=True)}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f' (did you mean "{by_lower[close[0]]}"?)' if close else ""

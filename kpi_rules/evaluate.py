@@ -12,7 +12,14 @@ import polars as pl
 
 from kpi_rules.aggregate import mean_column, reason_column
 from kpi_rules.expressions import build_expression
-from kpi_rules.model import PERIOD_NAMES, THRESHOLDS, ClientDef, KpiDef, PlaybookDef, TargetDef
+from kpi_rules.model import (
+    PERIOD_NAMES,
+    THRESHOLDS,
+    ClientDef,
+    KpiDef,
+    PlaybookDef,
+    TargetDef,
+)
 
 
 def value_column(kpi: str) -> str:

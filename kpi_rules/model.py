@@ -12,7 +12,16 @@ from typing import Mapping
 from kpi_rules.expressions import ParsedFormula
 
 GRAINS = ("day", "week", "month", "quarter", "year")
-AGGREGATIONS = ("sum", "last", "first", "mean", "min", "max", "none")
+# How a metric rolls up to the reporting period. Feeds docs; the schema's enum is tested against it.
+AGGREGATIONS = {
+    "sum": "summed (a flow)",
+    "last": "the last value of the period (a stock)",
+    "first": "the first value of the period",
+    "mean": "the mean of the period's values",
+    "min": "the smallest value of the period",
+    "max": "the largest value of the period",
+    "none": "never rolled up: supplied once per period (unique people)",
+}
 # How a KPI's formula meets the data: on the period's totals (ratio of sums), or on every
 # input row (post or day) and then averaged (mean of ratios).
 METHODS = {

@@ -131,7 +131,12 @@ def _no_period(client: ClientDef, evaluated, period: str) -> Diagnostic:
 
 
 def _scorecard(client: ClientDef, row: dict, lang: str) -> Scorecard:
-    from kpi_rules.evaluate import gap_column, reason_column_of_kpi, status_column, value_column
+    from kpi_rules.evaluate import (
+        gap_column,
+        reason_column_of_kpi,
+        status_column,
+        value_column,
+    )
 
     playbook = client.playbook
     kpis = []

@@ -3,9 +3,10 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import EXAMPLES, REPO
-from kpi_rules import __version__, cli as cli_module
+
+from kpi_rules import __version__
+from kpi_rules import cli as cli_module
 from kpi_rules.schema import validator
 
 

@@ -2,7 +2,13 @@ import datetime as dt
 
 import polars as pl
 
-from kpi_rules.evaluate import evaluate, gap_column, reason_column_of_kpi, status_column, value_column
+from kpi_rules.evaluate import (
+    evaluate,
+    gap_column,
+    reason_column_of_kpi,
+    status_column,
+    value_column,
+)
 from kpi_rules.expressions import parse_formula
 from kpi_rules.model import ClientDef, KpiDef, MetricDef, PlaybookDef, TargetDef
 

@@ -9,7 +9,6 @@ import shlex
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 CASES = sorted(path for path in (Path(__file__).parent / "cases").iterdir() if (path / "command").is_file())

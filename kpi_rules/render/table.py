@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kpi_rules.model import PlaybookDef
 from kpi_rules.results import KpiResult, Scorecard
 
 STATUS_STYLE = {
@@ -74,13 +73,13 @@ def _format_gap(kpi: KpiResult, currency: str | None) -> str:
     return sign + format_value(kpi.gap, unit, currency)
 
 
-def _format_target(kpi: KpiResult, currency: str | None) -> str:
-    if not kpi.target:
+def format_target(target: dict[str, float] | None, unit: str, better: str, currency: str | None) -> str:
+    """Thresholds as a reader says them: "≥ 3.00% (warn ≥ 1.50%)", "≤ 60.00 RUB", "1.50× – 4.00×"."""
+    if not target:
         return ""
-    target = kpi.target
-    show = partial(format_value, unit=kpi.unit, currency=currency)
+    show = partial(format_value, unit=unit, currency=currency)
     if "target" in target:
-        sign = "≥" if kpi.better == "higher" else "≤"
+        sign = "≥" if better == "higher" else "≤"
         text = f"{sign} {show(target['target'])}"
         if "warn" in target:
             text += f" (warn {sign} {show(target['warn'])})"
@@ -129,7 +128,7 @@ def _render_scorecard(card: Scorecard, console: Console) -> None:
         for kpi_id in goal.kpis:
             kpi = kpis[kpi_id]
             note = Text(kpi.reason, style="dim") if kpi.status == "no_data" else Text(_format_gap(kpi, card.currency))
-            table.add_row(kpi.label, format_value(kpi.value, kpi.unit, card.currency), _format_target(kpi, card.currency), status_text(kpi.status), note)
+            table.add_row(kpi.label, format_value(kpi.value, kpi.unit, card.currency), format_target(kpi.target, kpi.unit, kpi.better, card.currency), status_text(kpi.status), note)
         console.print(table)
     summary = card.summary
     console.print(
@@ -138,14 +137,3 @@ def _render_scorecard(card: Scorecard, console: Console) -> None:
         markup=False,
     )
     console.print()
-
-
-def render_kpi_list(playbook: PlaybookDef, goal: str | None, lang: str, console: Console) -> None:
-    table = Table(title=f"{playbook.name}: KPIs", title_justify="left")
-    for heading in ("id", "label", "formula", "unit", "better", "goals"):
-        table.add_column(heading, overflow="fold")
-    for kpi in playbook.kpis.values():
-        goals = playbook.goals_of(kpi.id)
-        if goal is None or goal in goals:
-            table.add_row(kpi.id, kpi.label(lang), kpi.formula.text, kpi.unit, kpi.better, ", ".join(goals))
-    console.print(table)
