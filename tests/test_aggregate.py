@@ -2,7 +2,7 @@ import datetime as dt
 
 import polars as pl
 
-from kpi_rules.aggregate import aggregate, reason_column
+from kpi_rules.aggregate import aggregate, mean_column, reason_column
 from kpi_rules.model import MetricDef
 
 D = dt.date
@@ -72,3 +72,21 @@ def test_non_additive_metrics_need_one_value_at_the_period_start():
 def test_weeks_start_on_monday_and_rows_a_period_each_are_complete():
     rows = run({"client": ["a", "a"], "date": [D(2026, 10, 12), D(2026, 10, 19)], "flow": [1.0, 2.0]}, {"flow": "sum"}, "week")
     assert [(row["period_start"], row["complete"]) for row in rows] == [(D(2026, 10, 12), True), (D(2026, 10, 19), True)]
+
+
+def test_row_values_are_averaged_over_every_row_of_every_channel():
+    frame = pl.DataFrame(
+        {
+            "client": ["a"] * 3,
+            "channel": ["vk", "vk", "tg"],
+            "date": [D(2026, 10, 1), D(2026, 10, 2), D(2026, 10, 1)],
+            "likes": [10.0, 20.0, 60.0],
+            "posts": [1.0, 0.0, 2.0],
+        }
+    )
+    per_post = {"likes_per_post": pl.when(pl.col("posts") != 0).then(pl.col("likes") / pl.col("posts"))}
+    definitions = {"likes": MetricDef("likes", "sum"), "posts": MetricDef("posts", "sum")}
+    (row,) = aggregate(frame.lazy(), definitions, "month", per_post).collect().to_dicts()
+    # vk day 1: 10, vk day 2: no posts (skipped), tg day 1: 30 -> (10 + 30) / 2, not the mean of channel means
+    assert row[mean_column("likes_per_post")] == 20.0
+    assert row["previous_start"] == D(2026, 9, 1)

@@ -117,3 +117,51 @@ def test_long_values_are_shortened_in_messages(cli, write):
     result = cli("validate", client)
     line = next(line for line in result.output.splitlines() if "goals" in line)
     assert result.exit_code == 2 and line.endswith("…") and len(line) < 200
+
+
+def test_docs_kpis_md_is_up_to_date(cli):
+    """docs/kpis.md is generated: run `kpi-rules docs --output docs/kpis.md` after changing rules/."""
+    result = cli("docs")
+    assert result.exit_code == 0
+    assert result.output == (REPO / "docs" / "kpis.md").read_text(encoding="utf-8")
+
+
+def test_docs_of_a_playbook_to_a_file_in_another_language(cli, tmp_path):
+    output = tmp_path / "reference.md"
+    result = cli("docs", EXAMPLES / "playbook.yaml", "--lang", "ru", "--output", output)
+    text = output.read_text(encoding="utf-8")
+    assert result.exit_code == 0 and result.output == ""
+    assert text.startswith("# Northwind SMM playbook: KPI reference")
+    assert "| `stories` | Истории, которые вовлекают | `story_er` |" in text
+    assert "| `cpl` | ≤ 60.00 (warn ≤ 80.00) |" in text
+
+
+def test_a_playbook_override_wins_in_list_show_and_check(cli, mini_agency):
+    client = mini_agency("date,spend,leads,fees\n2026-10-01,3000,50,1000\n", goals="[leads]")
+    client.parent.joinpath("playbook.yaml").write_text(
+        "kpi-rules: 1\nextends: [builtin:smm]\n"
+        "kpis:\n  cpl: {formula: (spend + fees) / leads, label: {en: Lead price, pl: Cena leada}}\n"
+    )
+    listed = cli("list", client, "--goal", "leads", "--lang", "pl")
+    assert "Cena leada" in listed.output and "(spend + fees) / leads" in listed.output
+    shown = cli("show", "cpl", "--playbook", client)
+    assert "Lead price" in shown.output and "fees (sum), leads (sum), spend (sum)" in shown.output
+    checked = cli("check", client, "--format", "json")
+    cpl = next(kpi for kpi in json.loads(checked.output)["scorecards"][0]["kpis"] if kpi["id"] == "cpl")
+    assert (cpl["label"], cpl["value"]) == ("Lead price", 80.0)
+
+
+def test_labels_fall_back_to_english_then_to_the_id(cli, write):
+    playbook = write(
+        "p.yaml",
+        "kpi-rules: 1\nmetrics: {likes: {agg: sum}}\nkpis:\n  bare: {formula: likes}\n  english: {formula: likes, label: Likes}\n",
+    )
+    result = cli("list", playbook, "--lang", "de")
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in result.output.splitlines() if line.startswith("│")}
+    assert rows == {"bare": "bare", "english": "Likes"}
+
+
+def test_diagnostics_print_line_numbers_not_emoji(cli, write):
+    lines = "".join(f"# line {n}\n" for n in range(98))
+    result = cli("validate", write("p.yaml", "kpi-rules: 1\n" + lines + "kpis: {x: {formula: y}}\n"))
+    assert "p.yaml:100:21: error KR201" in result.output

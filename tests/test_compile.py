@@ -131,3 +131,56 @@ def test_client_targets_override_the_playbook(write):
     assert compiled.targets["cpl"].as_dict() == {"target": 50}
     assert compiled.targets["ctr"].as_dict() == {"target": 1}
     assert compiled.kpis == ("leads", "cpl", "lead_cr")
+
+
+def test_a_per_row_formula_cannot_use_facts_of_the_period(write):
+    found = problems(
+        write,
+        """
+        kpi-rules: 1
+        metrics: {likes: {agg: sum}, followers: {agg: last}}
+        kpis:
+          daily: {formula: likes / days}
+          growth: {formula: followers - previous(followers)}
+          per_row_days: {formula: daily * 2, method: mean_of_rows}
+          per_row_growth: {formula: growth / followers, method: mean_of_rows}
+          fine: {formula: likes / followers, method: mean_of_rows}
+        """,
+    )
+    assert found == [
+        '6:27 KR203 formula of "per_row_days": days (through "daily") is a fact of the period, '
+        "but method mean_of_rows evaluates the formula on each data row",
+        '7:29 KR203 formula of "per_row_growth": previous() (through "growth") is a fact of the period, '
+        "but method mean_of_rows evaluates the formula on each data row",
+    ]
+
+
+def test_goals_a_kpi_serves_must_exist(write):
+    found = problems(
+        write,
+        """
+        kpi-rules: 1
+        extends: [builtin:smm]
+        kpis:
+          story_er: {formula: likes / views * 100, goals: [comunity]}
+        """,
+    )
+    assert found == ['4:23 KR205 KPI "story_er" serves unknown goal "comunity" (did you mean "community"?)']
+
+
+def test_sources_methods_and_target_notes_are_kept(write):
+    playbook = compile_playbook(
+        write,
+        """
+        kpi-rules: 1
+        metrics: {likes: {agg: sum, source: Instagram export}}
+        kpis:
+          avg_likes: {formula: likes, method: mean_of_rows, source: house rule}
+        targets:
+          avg_likes: {target: 10, note: ten a row, source: last year's median}
+        """,
+    )
+    assert playbook.metrics["likes"].source == "Instagram export"
+    assert (playbook.kpis["avg_likes"].method, playbook.kpis["avg_likes"].source) == ("mean_of_rows", "house rule")
+    target = playbook.targets["avg_likes"]
+    assert (target.note, target.source, target.as_dict()) == ("ten a row", "last year's median", {"target": 10})

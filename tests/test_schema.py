@@ -41,3 +41,11 @@ def test_client_file_data_alternatives_report_each_bad_item():
     found = messages(text, "client")
     assert len(found) == 2
     assert "data[0].separator" in found[0] and "data[1]: expected a mapping or text, got 5" in found[1]
+
+
+def test_schema_enums_come_from_the_model_registries():
+    from kpi_rules.model import AGGREGATIONS, METHODS
+
+    definitions = load_schema("playbook")["$defs"]
+    assert definitions["metric"]["properties"]["agg"]["enum"] == list(AGGREGATIONS)
+    assert definitions["kpi"]["properties"]["method"]["enum"] == list(METHODS)

@@ -27,7 +27,7 @@ def kpi_facts(playbook: PlaybookDef, kpi_id: str, lang: str) -> list[tuple[str, 
     target = playbook.targets.get(kpi_id)
     target_text = target_source = ""
     if target is not None:
-        target_text = format_target(target.as_dict(), kpi.unit, kpi.better, None) + (f" ({target.note})" if target.note else "")
+        target_text = format_target(target.as_dict(), kpi.unit, kpi.better, None) + (f"; {target.note}" if target.note else "")
         target_source = target.source
     facts = [
         ("Label", kpi.label(lang)),
