@@ -287,3 +287,8 @@ def test_platform_benchmarks_override_the_generic_ones():
     assert generic.targets["er"].as_dict() == {"target": 3, "warn": 1}
     assert vk.targets["er"].as_dict() == {"target": 1}
     assert vk.targets["response_time"] == generic.targets["response_time"]
+
+
+def test_the_readme_counts_the_library_right(library):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"{len(library.metrics)} raw metrics with their aggregation and {len(library.kpis)} KPIs" in readme
