@@ -15,18 +15,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from kpi_rules.columns import mean_column, reason_column
 from kpi_rules.model import MetricDef
 
 EVERY = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
 PERIOD_COLUMNS = ("client", "period_start", "period_end", "previous_start", "days", "days_with_data", "complete")
-
-
-def reason_column(metric: str) -> str:
-    return f"reason:{metric}"
-
-
-def mean_column(name: str) -> str:
-    return f"mean:{name}"
 
 
 def aggregate(
@@ -35,24 +28,34 @@ def aggregate(
     """One row per client and period: the PERIOD_COLUMNS, one column per metric, reason and mean columns."""
     every = EVERY[grain]
     row_values = row_values or {}
-    present = [m for m in metrics.values() if m.id in rows.collect_schema().names()]
-    if "channel" not in rows.collect_schema().names():
-        rows = rows.with_columns(channel=pl.lit(None, pl.String))
+    columns = rows.collect_schema().names()
+    present = [m for m in metrics.values() if m.id in columns]
+    channels = "channel" in columns
     rows = rows.with_columns(
         pl.col("date").dt.truncate(every).alias("period_start"),
         *[expression.alias(f"row:{name}") for name, expression in row_values.items()],
-    ).sort("date")
-
+    )
     # Means of row values travel as sum and count, so that rows of every channel weigh the same.
-    per_channel = rows.group_by("client", "channel", "period_start").agg(
+    # Without a channel column the first step is already per client: one pass over the rows.
+    first_step = rows.group_by("client", "channel", "period_start") if channels else rows.group_by("client", "period_start")
+    per_group = first_step.agg(
         *[expression for metric in present for expression in _within_channel(metric)],
         *[pl.col(f"row:{name}").sum().alias(f"sum:{name}") for name in row_values],
         *[pl.col(f"row:{name}").count().alias(f"count:{name}") for name in row_values],
+        last_date=pl.col("date").max(),
+        whole_periods=(pl.col("date") == pl.col("period_start")).all(),
+        **({} if channels else {"days_with_data": pl.col("date").n_unique()}),
     )
-    per_client = per_channel.group_by("client", "period_start").agg(
-        *[expression for metric in present for expression in _across_channels(metric)],
-        *[pl.col(f"{part}:{name}").sum() for name in row_values for part in ("sum", "count")],
-    )
+    if channels:
+        coverage = rows.group_by("client", "period_start").agg(days_with_data=pl.col("date").n_unique())
+        per_client = per_group.group_by("client", "period_start").agg(
+            *[expression for metric in present for expression in _across_channels(metric)],
+            *[pl.col(f"{part}:{name}").sum() for name in row_values for part in ("sum", "count")],
+            pl.col("last_date").max(),
+            pl.col("whole_periods").all(),
+        ).join(coverage, on=["client", "period_start"])
+    else:
+        per_client = per_group
     per_client = per_client.with_columns(
         *[
             pl.when(pl.col(f"count:{name}") > 0).then(pl.col(f"sum:{name}") / pl.col(f"count:{name}")).alias(mean_column(name))
@@ -65,20 +68,15 @@ def aggregate(
         *[_non_additive_reason(metric, grain) for metric in non_additive],
     ).drop([column for m in non_additive for column in (f"n:{m.id}", f"at_start:{m.id}")])
 
-    coverage = rows.group_by("client", "period_start").agg(days_with_data=pl.col("date").n_unique())
     # A period is complete when the data reaches its last day, or when the data comes a period per row.
-    client_extent = rows.group_by("client").agg(
-        last_date=pl.col("date").max(),
-        whole_periods=(pl.col("date") == pl.col("period_start")).all(),
-    )
     period_end = pl.col("period_start").dt.offset_by(every) - pl.duration(days=1)
+    over_client = {"partition_by": "client"}
     return (
-        per_client.join(coverage, on=["client", "period_start"])
-        .join(client_extent, on="client")
-        .with_columns(period_end=period_end, previous_start=pl.col("period_start").dt.offset_by(f"-{every}"))
+        per_client.with_columns(period_end=period_end, previous_start=pl.col("period_start").dt.offset_by(f"-{every}"))
         .with_columns(
             days=(pl.col("period_end") - pl.col("period_start")).dt.total_days() + 1,
-            complete=(pl.col("period_end") <= pl.col("last_date")) | pl.col("whole_periods"),
+            complete=(pl.col("period_end") <= pl.col("last_date").max().over(**over_client))
+            | pl.col("whole_periods").all().over(**over_client),
         )
         .drop("last_date", "whole_periods")
         .sort("client", "period_start")
@@ -90,17 +88,19 @@ def _within_channel(metric: MetricDef) -> list[pl.Expr]:
     match metric.agg:
         case "sum":
             return [pl.when(value.count() > 0).then(value.sum()).alias(metric.id)]
-        case "last":
-            return [value.drop_nulls().last().alias(metric.id)]
-        case "first":
-            return [value.drop_nulls().first().alias(metric.id)]
+        case "last" | "first":
+            # By date, not file order (exports often come newest first), without sorting the rows.
+            dates = pl.col("date").filter(value.is_not_null())
+            position = dates.arg_max() if metric.agg == "last" else dates.arg_min()
+            return [value.filter(value.is_not_null()).get(position).alias(metric.id)]
         case "mean" | "min" | "max":
             return [getattr(value, metric.agg)().alias(metric.id)]
         case "none":
+            # Kept only when there is exactly one value (then max is that value), dated at the period start.
             return [
-                value.drop_nulls().first().alias(metric.id),
+                value.max().alias(metric.id),
                 value.count().alias(f"n:{metric.id}"),
-                (pl.col("date").filter(value.is_not_null()).min() == pl.col("period_start").first()).alias(f"at_start:{metric.id}"),
+                (~(value.is_not_null() & (pl.col("date") != pl.col("period_start"))).any()).alias(f"at_start:{metric.id}"),
             ]
     raise ValueError(f"unknown aggregation {metric.agg}")
 

@@ -90,16 +90,15 @@ def check(
     """Score clients' data against their KPIs: a pass/warn/fail scorecard per client and period."""
     from kpi_rules.pipeline import compile_clients, score
     from kpi_rules.render import RENDERERS, make_console
-    from kpi_rules.results import exit_code
 
     with _user_errors():
-        scorecards = score(compile_clients(paths), period, lang)
+        results = score(compile_clients(paths), period, lang)
         renderer = RENDERERS[output_format.value]
         if output is None:
-            renderer(scorecards, make_console())
+            renderer(results, make_console())
         else:
-            _write(output, lambda stream: renderer(scorecards, make_console(stream, to_file=True)))
-    raise typer.Exit(exit_code(scorecards, fail_on.value))
+            _write(output, lambda stream: renderer(results, make_console(stream, to_file=True)))
+    raise typer.Exit(results.exit_code(fail_on.value))
 
 
 def _write(output: Path, write) -> None:

@@ -22,6 +22,8 @@ from kpi_rules.loading import Document, JsonPath, load_yaml
 from kpi_rules.model import (
     PERIOD_NAMES,
     ClientDef,
+    ClientGroupDef,
+    ClientOverrideDef,
     GoalDef,
     KpiDef,
     MetricDef,
@@ -335,7 +337,7 @@ class Compiler:
 
     # -- client files --------------------------------------------------------------
 
-    def client(self, path: Path, *, skip_playbook: bool = False) -> ClientDef | None:
+    def client(self, path: Path, *, skip_playbook: bool = False) -> ClientGroupDef | None:
         """Compile a client file; a playbook is reported, or skipped when it sits in a folder of clients."""
         document = self.load(path)
         if document is not None and is_playbook_file(document):
@@ -349,24 +351,31 @@ class Compiler:
             return None
         before = len(self.diagnostics)
         data = document.data
+        names = self._client_names(document)
         playbook = self.playbook(data["playbook"], path.parent, _Origin(document, ("playbook",)))
         sources = tuple(self._source(document, path.parent, index) for index in range(len(_source_entries(data))))
         if playbook is None:
             return None
-        for index, goal in enumerate(data["goals"]):
-            if goal not in playbook.goals:
+        self._check_goals(document, ("goals",), data["goals"], playbook)
+        targets = {**playbook.targets, **self._targets(_origins(document, ("targets",)), dict(playbook.kpis), playbook.kpis.keys())}
+        overrides = {}
+        for name, fields in data.get("overrides", {}).items():
+            where = ("overrides", name)
+            if names is not None and name not in names:
                 self.diagnostics.append(
-                    document.diagnostic(
-                        ("goals", index), "KR205",
-                        f'unknown goal "{goal}"{did_you_mean(goal, playbook.goals)}; the playbook has: {", ".join(playbook.goals)}',
-                    )
+                    document.diagnostic(where, "KR205", f'override for "{name}", who is not in clients{did_you_mean(name, names)}', key=True)
                 )
-        client_targets = {k: (v, _Origin(document, ("targets", k))) for k, v in data.get("targets", {}).items()}
-        targets = {**playbook.targets, **self._targets(client_targets, dict(playbook.kpis), playbook.kpis.keys())}
+            if "goals" in fields:
+                self._check_goals(document, (*where, "goals"), fields["goals"], playbook)
+            overrides[name] = ClientOverrideDef(
+                goals=tuple(fields["goals"]) if "goals" in fields else None,
+                targets=self._targets(_origins(document, (*where, "targets")), dict(playbook.kpis), playbook.kpis.keys()),
+                currency=fields.get("currency"),
+            )
         if len(self.diagnostics) > before:
             return None
-        return ClientDef(
-            name=data["client"],
+        template = ClientDef(
+            name=data.get("client", ""),
             path=document.path,
             playbook=playbook,
             goals=tuple(data["goals"]),
@@ -375,6 +384,32 @@ class Compiler:
             targets=targets,
             currency=data.get("currency"),
         )
+        return ClientGroupDef(document.path, names, template, overrides)
+
+    def _client_names(self, document: Document) -> tuple[str, ...] | None:
+        """``client: A`` -> (A,); ``clients: [A, B]`` -> (A, B); ``clients: all`` -> None (the data decides)."""
+        data = document.data
+        if ("client" in data) == ("clients" in data):
+            message = "give either client (one client) or clients (a list, or all)"
+            self.diagnostics.append(Diagnostic(document.path, 1, 1, "KR102", message))
+            return ()
+        if "client" in data:
+            if "overrides" in data:
+                self.diagnostics.append(
+                    document.diagnostic(("overrides",), "KR101", "overrides are for files with clients: (many clients)", key=True)
+                )
+            return (data["client"],)
+        return None if data["clients"] == "all" else tuple(data["clients"])
+
+    def _check_goals(self, document: Document, where: JsonPath, goals: list[str], playbook: PlaybookDef) -> None:
+        for index, goal in enumerate(goals):
+            if goal not in playbook.goals:
+                self.diagnostics.append(
+                    document.diagnostic(
+                        (*where, index), "KR205",
+                        f'unknown goal "{goal}"{did_you_mean(goal, playbook.goals)}; the playbook has: {", ".join(playbook.goals)}',
+                    )
+                )
 
     def _source(self, document: Document, base_dir: Path, index: int) -> SourceDef | None:
         entry = _source_entries(document.data)[index]
@@ -404,6 +439,14 @@ class Compiler:
 def _tidy(path: Path) -> Path:
     """The path as the user would write it: relative stays relative, "a/../b" becomes "b"."""
     return Path(os.path.normpath(path))
+
+
+def _origins(document: Document, where: JsonPath) -> dict[str, tuple[dict, _Origin]]:
+    """The targets under ``where``, each with where it was written."""
+    section = document.data
+    for key in where:
+        section = section.get(key, {})
+    return {kpi: (fields, _Origin(document, (*where, kpi))) for kpi, fields in section.items()}
 
 
 def _source_entries(data: dict) -> list:

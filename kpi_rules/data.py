@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import codecs
 import io
+from pathlib import Path
 
 import polars as pl
 
 from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
 from kpi_rules.loading import load_yaml
-from kpi_rules.model import ClientDef, SourceDef
+from kpi_rules.model import ClientDef, ClientGroupDef, SourceDef
 
 KEY_COLUMNS = ("date", "client", "channel")
 MAX_CELL_PROBLEMS_PER_COLUMN = 5
@@ -23,12 +24,15 @@ UTF8_CHECK_BYTES = 1 << 20
 CSV_FIRST_DATA_LINE = 2  # line 1 is the header
 
 
-def load_data(clients: list[ClientDef]) -> pl.LazyFrame:
-    """Every client's rows, with columns client, channel, date and one Float64 per metric."""
-    metric_ids = sorted({metric for client in clients for metric in client.playbook.metrics})
+def load_data(groups: list[ClientGroupDef]) -> tuple[pl.LazyFrame, list[ClientDef]]:
+    """Every client's rows (columns client, channel, date and one Float64 per metric), and the clients found.
+
+    A group with ``clients: all`` becomes every client its data has, in name order.
+    """
+    metric_ids = sorted({metric for group in groups for metric in group.template.playbook.metrics})
     problems: list[Diagnostic] = []
     frames: dict[SourceDef, pl.DataFrame] = {}
-    for source in dict.fromkeys(source for client in clients for source in client.sources):
+    for source in dict.fromkeys(source for group in groups for source in group.template.sources):
         try:
             frames[source] = read_source(source, metric_ids)
         except InputError as error:
@@ -36,34 +40,60 @@ def load_data(clients: list[ClientDef]) -> pl.LazyFrame:
     if problems:
         raise InputError(problems)
 
-    per_client = []
-    for client in clients:
-        client_frames = [_rows_of(client, frames[source]) for source in client.sources]
-        if all(frame.is_empty() for frame in client_frames):
-            problems.append(_no_rows(client, frames))
-        per_client.extend(client_frames)
+    rows: list[pl.DataFrame] = []
+    clients: list[ClientDef] = []
+    for group in groups:
+        try:
+            group_rows = [_rows_of(group, source, frames[source]) for source in group.template.sources]
+        except InputError as error:
+            problems.extend(error.diagnostics)
+            continue
+        found = set().union(*(frame["client"].unique().to_list() for frame in group_rows))
+        names = group.names if group.names is not None else tuple(sorted(found))
+        problems += [_no_rows(group.path, name, group, frames) for name in names if name not in found]
+        if group.names is None:
+            problems += [_no_rows(group.path, name, group, frames, "override for") for name in group.overrides if name not in found]
+            if not names:
+                problems.append(Diagnostic(group.path, None, None, "KR305", "clients: all, but the data has no rows"))
+        rows.extend(group_rows)
+        clients.extend(group.client(name) for name in names)
+    problems += _defined_twice(clients)
     if problems:
         raise InputError(problems)
-    return pl.concat(per_client, how="diagonal_relaxed").lazy()
+    return pl.concat(rows, how="diagonal_relaxed").lazy(), clients
 
 
-def _rows_of(client: ClientDef, frame: pl.DataFrame) -> pl.DataFrame:
-    if "client" in frame.columns:
-        return frame.filter(pl.col("client") == client.name)
-    return frame.with_columns(client=pl.lit(client.name))
+def _rows_of(group: ClientGroupDef, source: SourceDef, frame: pl.DataFrame) -> pl.DataFrame:
+    names = group.names
+    if "client" not in frame.columns:
+        if names is None or len(names) != 1:
+            raise InputError([_file_problem(source, "KR304", 'no "client" column to tell the clients of ' + f"{group.path} apart")])
+        return frame.with_columns(client=pl.lit(names[0]))
+    if names is None:
+        return frame
+    return frame.filter(pl.col("client") == names[0]) if len(names) == 1 else frame.filter(pl.col("client").is_in(names))
 
 
-def _no_rows(client: ClientDef, frames: dict[SourceDef, pl.DataFrame]) -> Diagnostic:
-    names = sorted(
-        {name for source in client.sources if "client" in frames[source].columns for name in frames[source]["client"].unique().drop_nulls()}
-    )
+def _no_rows(path: str, name: str, group: ClientGroupDef, frames: dict[SourceDef, pl.DataFrame], what: str = "client") -> Diagnostic:
+    sources = [frames[source] for source in group.template.sources if "client" in frames[source].columns]
+    names = sorted({name for frame in sources for name in frame["client"].unique().drop_nulls()})
     hint = f"; the client column has: {', '.join(names[:10])}" + ("..." if len(names) > 10 else "") if names else ""
-    return Diagnostic(client.path, None, None, "KR305", f'no data rows for client "{client.name}"{did_you_mean(client.name, names)}{hint}')
+    return Diagnostic(path, None, None, "KR305", f'no data rows for {what} "{name}"{did_you_mean(name, names)}{hint}')
+
+
+def _defined_twice(clients: list[ClientDef]) -> list[Diagnostic]:
+    seen: dict[str, ClientDef] = {}
+    problems = []
+    for client in clients:
+        if client.name in seen:
+            problems.append(Diagnostic(client.path, None, None, "KR205", f'client "{client.name}" is also defined in {seen[client.name].path}'))
+        seen.setdefault(client.name, client)
+    return problems
 
 
 def read_source(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame:
     """One data file as a typed frame: date (Date), client/channel (String), metrics (Float64)."""
-    raw = _read_raw(source)
+    raw = _read_raw(source, metric_ids)
     mapping = dict(source.columns)
     problems = []
     for original, target in mapping.items():
@@ -74,8 +104,8 @@ def read_source(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame:
     frame = raw.rename({c: mapping[c] for c in raw.columns if c in mapping})
     known = set(metric_ids) | set(KEY_COLUMNS)
     for column in frame.columns:
-        hint = did_you_mean(column, known)
-        if column not in known and hint:
+        hint = "" if column in known else did_you_mean(column, known)
+        if hint:
             problems.append(_file_problem(source, "KR304", f'column "{column}" is not a metric{hint}; rename it or map it under columns:'))
     if "date" not in frame.columns:
         hint = did_you_mean("date", frame.columns)
@@ -104,18 +134,15 @@ def _typed(frame: pl.DataFrame, metrics: list[str], source: SourceDef) -> pl.Dat
     ).with_columns(_parse_number(frame[m], source.decimal) for m in metrics)
 
 
-def _read_raw(source: SourceDef) -> pl.DataFrame:
+def _read_raw(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame:
     """The file as read, before renaming and typing."""
     try:
         if source.format == "csv":
-            data = source.path.read_bytes()
             if source.encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
-                _check_utf8(source, data)
-            else:
-                data = data.decode(source.encoding).encode("utf-8")
-            # Everything as text first, so that a bad cell can be reported rather than guessed at.
-            frame = pl.read_csv(io.BytesIO(data), separator=source.separator, infer_schema=False, raise_if_empty=False)
-            return frame
+                with source.path.open("rb") as file:
+                    _check_utf8(source, file.read(UTF8_CHECK_BYTES))
+                return _read_csv(source, source.path, metric_ids)  # polars reads the file itself, mapped
+            return _read_csv(source, io.BytesIO(source.path.read_bytes().decode(source.encoding).encode("utf-8")), metric_ids)
         if source.format == "parquet":
             return pl.read_parquet(source.path)
         if source.format == "json":
@@ -130,10 +157,26 @@ def _read_raw(source: SourceDef) -> pl.DataFrame:
         raise InputError([_file_problem(source, "KR301", f"cannot read {source.format.upper()}: {message}")]) from None
 
 
+def _read_csv(source: SourceDef, data: Path | io.BytesIO, metric_ids: list[str]) -> pl.DataFrame:
+    """Metric columns parsed as numbers by the CSV reader (fast); when a cell will not parse, the file is
+    read again as text, so that the bad cells can be reported rather than guessed at."""
+    options = {"separator": source.separator, "raise_if_empty": False}
+    header = pl.read_csv(data, n_rows=0, infer_schema=False, **options).columns
+    mapping = dict(source.columns)
+    numeric = {column for column in header if mapping.get(column, column) in metric_ids}
+    if numeric:
+        schema = {column: pl.Float64 if column in numeric else pl.String for column in header}
+        try:
+            return pl.read_csv(data, schema_overrides=schema, decimal_comma=source.decimal == ",", **options)
+        except pl.exceptions.ComputeError:
+            pass  # a cell that is not a plain number ("1 234,56", "n/a"): the text path below deals with it
+    return pl.read_csv(data, infer_schema=False, **options)
+
+
 def _check_utf8(source: SourceDef, data: bytes) -> None:
     """Excel's Russian exports are cp1251: say so, rather than let the headers come out garbled."""
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(data[:UTF8_CHECK_BYTES], final=False)
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
     except UnicodeDecodeError as error:
         raise InputError(
             [_file_problem(source, "KR301", f"not UTF-8 (byte {error.start}): add encoding: cp1251 (or the file's encoding) to the source")]

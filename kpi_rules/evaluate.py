@@ -1,7 +1,7 @@
 """Evaluate every KPI formula once over all clients and periods, then targets -> statuses.
 
-Adds, per KPI, the columns ``value:<id>``, ``status:<id>``, ``reason:<id>`` and
-``gap:<id>`` to the aggregated frame, all in one lazy query. Targets differ by
+Adds, per KPI scored (and per KPI those use), the columns of kpi_rules.columns
+(value, status, reason, gap) to the aggregated frame, all in one lazy query. Targets differ by
 client (client files override the playbook), so they are joined in as a small
 table with one row per client.
 """
@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from kpi_rules.aggregate import mean_column, reason_column
+from kpi_rules.columns import (
+    gap_column,
+    mean_column,
+    reason_column,
+    reason_column_of_kpi,
+    status_column,
+    threshold_column,
+    value_column,
+)
 from kpi_rules.expressions import build_expression
 from kpi_rules.model import (
     PERIOD_NAMES,
@@ -21,28 +29,21 @@ from kpi_rules.model import (
     TargetDef,
 )
 
-
-def value_column(kpi: str) -> str:
-    return f"value:{kpi}"
+NO_TARGET = TargetDef()
 
 
-def status_column(kpi: str) -> str:
-    return f"status:{kpi}"
+def needed_kpis(playbook: PlaybookDef, kpis: list[str]) -> list[KpiDef]:
+    """``kpis`` and the KPIs their formulas use, in dependency order."""
+    wanted, pending = set(), list(kpis)
+    while pending:
+        kpi = pending.pop()
+        if kpi not in wanted:
+            wanted.add(kpi)
+            pending += [n for n in playbook.kpis[kpi].formula.names if n in playbook.kpis and n not in playbook.metrics]
+    return [kpi for kpi in playbook.kpis.values() if kpi.id in wanted]
 
 
-def gap_column(kpi: str) -> str:
-    return f"gap:{kpi}"
-
-
-def threshold_column(kpi: str, threshold: str) -> str:
-    return f"{threshold}:{kpi}"
-
-
-def reason_column_of_kpi(kpi: str) -> str:
-    return f"reason:kpi:{kpi}"
-
-
-def row_values(playbook: PlaybookDef, columns: list[str]) -> dict[str, pl.Expr]:
+def row_values(playbook: PlaybookDef, kpis: list[str], columns: list[str]) -> dict[str, pl.Expr]:
     """The formulas of mean_of_rows KPIs over one data row, for aggregate to average.
 
     KPIs they use are evaluated on the row too (compile made sure none needs a period).
@@ -57,7 +58,7 @@ def row_values(playbook: PlaybookDef, columns: list[str]) -> dict[str, pl.Expr]:
             names[kpi_id] = build_expression(formula, {name: on_row(name) for name in formula.names}).expression
         return names[kpi_id]
 
-    return {kpi.id: on_row(kpi.id) for kpi in playbook.kpis.values() if kpi.method == "mean_of_rows"}
+    return {kpi.id: on_row(kpi.id) for kpi in needed_kpis(playbook, kpis) if kpi.method == "mean_of_rows"}
 
 
 def _previous(value: pl.Expr) -> pl.Expr:
@@ -66,8 +67,9 @@ def _previous(value: pl.Expr) -> pl.Expr:
     return pl.when(adjacent).then(value.shift(1).over("client"))
 
 
-def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientDef]) -> pl.LazyFrame:
-    """KPI values, statuses, gaps and no-data reasons for every client and period of ``periods``."""
+def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientDef], kpis: list[str]) -> pl.LazyFrame:
+    """Values, statuses, gaps and no-data reasons of ``kpis`` (and the KPIs they use) for every client and period."""
+    evaluated = needed_kpis(playbook, kpis)
     available = set(periods.collect_schema().names())
     names: dict[str, pl.Expr] = {name: pl.col(name) for name in PERIOD_NAMES}
     reasons: dict[str, pl.Expr] = {name: pl.lit(f"no {name} for this period") for name in PERIOD_NAMES}
@@ -81,13 +83,13 @@ def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientD
         else:
             names[metric] = pl.lit(None, pl.Float64)
             reasons[metric] = pl.lit(f'the data has no "{metric}" column')
-    for kpi in playbook.kpis:
-        names.setdefault(kpi, pl.col(value_column(kpi)))
-        reasons.setdefault(kpi, pl.col(reason_column_of_kpi(kpi)))
+    for kpi in evaluated:
+        names.setdefault(kpi.id, pl.col(value_column(kpi.id)))
+        reasons.setdefault(kpi.id, pl.col(reason_column_of_kpi(kpi.id)))
 
     frame = periods
     # One with_columns per dependency level: a KPI may use the KPIs of the levels before it.
-    for level in _dependency_levels(playbook):
+    for level in _dependency_levels(evaluated, playbook):
         values, explanations = [], []
         for kpi in level:
             if kpi.method == "mean_of_rows":
@@ -98,11 +100,11 @@ def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientD
             explanations.append(pl.when(value.is_null()).then(pl.coalesce(*causes, pl.lit("no value"))).alias(reason_column_of_kpi(kpi.id)))
         frame = frame.with_columns(*values, *explanations)
 
-    target_table = _target_table(playbook, clients)
+    target_table = _target_table(evaluated, clients)
     frame = frame.join(target_table.lazy(), on="client", how="left", maintain_order="left")
     return frame.with_columns(
-        *[_status(kpi, target_table.columns).alias(status_column(kpi.id)) for kpi in playbook.kpis.values()],
-        *[_gap(kpi, target_table.columns).alias(gap_column(kpi.id)) for kpi in playbook.kpis.values()],
+        *[_status(kpi, target_table.columns).alias(status_column(kpi.id)) for kpi in evaluated],
+        *[_gap(kpi, target_table.columns).alias(gap_column(kpi.id)) for kpi in evaluated],
     )
 
 
@@ -123,28 +125,42 @@ def _mean_of_rows(kpi: KpiDef, playbook: PlaybookDef, available: set[str]) -> tu
     return pl.col(mean_column(kpi.id)), [pl.lit(cause)]
 
 
-def _dependency_levels(playbook: PlaybookDef) -> list[list[KpiDef]]:
-    """KPIs grouped so that each group uses only metrics and KPIs of earlier groups."""
+def _dependency_levels(kpis: list[KpiDef], playbook: PlaybookDef) -> list[list[KpiDef]]:
+    """KPIs (in dependency order) grouped so that each group uses only metrics and KPIs of earlier groups."""
     level: dict[str, int] = {}
-    for kpi in playbook.kpis.values():  # already in dependency order
+    for kpi in kpis:
         used = [level[name] for name in kpi.formula.names if name in level and name not in playbook.metrics]
         level[kpi.id] = 1 + max(used, default=-1)
     levels: list[list[KpiDef]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
-    for kpi in playbook.kpis.values():
+    for kpi in kpis:
         levels[level[kpi.id]].append(kpi)
     return levels
 
 
-def _target_table(playbook: PlaybookDef, clients: list[ClientDef]) -> pl.DataFrame:
-    """One row per client, a column per KPI threshold any client sets."""
-    columns: dict[str, list] = {"client": [client.name for client in clients]}
-    for kpi in playbook.kpis:
+def _target_table(kpis: list[KpiDef], clients: list[ClientDef]) -> pl.DataFrame:
+    """One row per client, a column per KPI threshold any client sets.
+
+    Clients of one file share their targets object unless overridden, so thresholds
+    are laid out once per distinct set and joined to the clients.
+    """
+    sets: dict[int, int] = {}
+    distinct: list = []
+    for client in clients:
+        if id(client.targets) not in sets:
+            sets[id(client.targets)] = len(distinct)
+            distinct.append(client.targets)
+    columns: dict[str, list] = {"target_set": list(range(len(distinct)))}
+    for kpi in kpis:
         for threshold in THRESHOLDS:
-            values = [getattr(client.targets.get(kpi, TargetDef()), threshold) for client in clients]
+            values = [getattr(targets.get(kpi.id, NO_TARGET), threshold) for targets in distinct]
             if any(value is not None for value in values):
-                columns[threshold_column(kpi, threshold)] = values
-    schema = {name: (pl.String if name == "client" else pl.Float64) for name in columns}
-    return pl.DataFrame(columns, schema=schema)
+                columns[threshold_column(kpi.id, threshold)] = values
+    schema = {name: (pl.Int64 if name == "target_set" else pl.Float64) for name in columns}
+    clients_frame = pl.DataFrame(
+        {"client": [client.name for client in clients], "target_set": [sets[id(client.targets)] for client in clients]},
+        schema={"client": pl.String, "target_set": pl.Int64},
+    )
+    return clients_frame.join(pl.DataFrame(columns, schema=schema), on="target_set", how="left").drop("target_set")
 
 
 def _threshold(kpi: KpiDef, threshold: str, available: list[str]) -> pl.Expr:

@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Mapping
 
@@ -152,7 +153,45 @@ class ClientDef:
     targets: Mapping[str, TargetDef]
     currency: str | None = None
 
-    @property
+    @cached_property
     def kpis(self) -> tuple[str, ...]:
         """The KPIs this client is scored on: its goals' KPIs, each once, in goal order."""
         return tuple(dict.fromkeys(kpi for goal in self.goals for kpi in self.playbook.goals[goal].kpis))
+
+
+@dataclass(frozen=True)
+class ClientOverrideDef:
+    """What one client of a group has agreed differently; unset fields keep the group's."""
+
+    goals: tuple[str, ...] | None = None
+    targets: Mapping[str, TargetDef] = field(default_factory=dict)
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientGroupDef:
+    """A client file: one client, or many sharing goals and targets (an agency's standard package).
+
+    ``names`` is None for ``clients: all``: every client the data has, known once it is read.
+    """
+
+    path: str
+    names: tuple[str, ...] | None
+    template: ClientDef  # the shared settings; its name is replaced per client
+    overrides: Mapping[str, ClientOverrideDef] = field(default_factory=dict)
+
+    @property
+    def playbook(self) -> PlaybookDef:
+        return self.template.playbook
+
+    def client(self, name: str) -> ClientDef:
+        override = self.overrides.get(name)
+        if override is None:
+            return replace(self.template, name=name)
+        return replace(
+            self.template,
+            name=name,
+            goals=override.goals or self.template.goals,
+            targets={**self.template.targets, **override.targets},
+            currency=override.currency or self.template.currency,
+        )

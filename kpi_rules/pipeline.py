@@ -12,9 +12,9 @@ from pathlib import Path
 
 from kpi_rules.compile import Compiler
 from kpi_rules.diagnostics import Diagnostic, InputError
-from kpi_rules.model import ClientDef
+from kpi_rules.model import ClientDef, ClientGroupDef
 from kpi_rules.periods import ALL, LATEST, PeriodSpan, parse_period
-from kpi_rules.results import GoalResult, KpiResult, Scorecard, worst
+from kpi_rules.results import Results, ScoredGroup
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -42,28 +42,21 @@ def discover(paths: list[Path]) -> dict[Path, bool]:
     return files
 
 
-def compile_clients(paths: list[Path]) -> list[ClientDef]:
+def compile_clients(paths: list[Path]) -> list[ClientGroupDef]:
     """Client files named or found in folders; playbooks found beside them in a folder are skipped."""
     compiler = Compiler()
-    clients = [
-        client
+    groups = [
+        group
         for path, in_folder in discover(paths).items()
-        if (client := compiler.client(path, skip_playbook=in_folder)) is not None
+        if (group := compiler.client(path, skip_playbook=in_folder)) is not None
     ]
-    if not clients and not compiler.diagnostics:
+    if not groups and not compiler.diagnostics:
         compiler.diagnostics.append(Diagnostic(" ".join(map(str, paths)), None, None, "KR004", "no client files found"))
-    seen: dict[str, ClientDef] = {}
-    for client in clients:
-        if client.name in seen:
-            compiler.diagnostics.append(
-                Diagnostic(client.path, None, None, "KR205", f'client "{client.name}" is also defined in {seen[client.name].path}')
-            )
-        seen.setdefault(client.name, client)
     compiler.raise_if_failed()
-    return clients
+    return groups
 
 
-def score(clients: list[ClientDef], period: str = LATEST, lang: str = "en") -> list[Scorecard]:
+def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") -> Results:
     """Every selected period's scorecard for every client, in the order the clients came; labels in ``lang``."""
     import polars as pl
 
@@ -72,31 +65,35 @@ def score(clients: list[ClientDef], period: str = LATEST, lang: str = "en") -> l
     from kpi_rules.evaluate import evaluate, row_values
 
     span = None if period in (ALL, LATEST) else _parse_span(period)
-    rows = load_data(clients)
-    groups: dict[tuple[int, str], list[ClientDef]] = {}
+    rows, clients = load_data(groups)
+    order = {client.name: index for index, client in enumerate(clients)}
+    alike: dict[tuple[int, str], list[ClientDef]] = {}
     for client in clients:
-        groups.setdefault((id(client.playbook), client.grain), []).append(client)
+        alike.setdefault((id(client.playbook), client.grain), []).append(client)
 
-    cards: list[Scorecard] = []
+    scored: list[ScoredGroup] = []
     problems: list[Diagnostic] = []
-    for (_, grain), members in groups.items():
+    for (_, grain), members in alike.items():
         playbook = members[0].playbook
         names = [client.name for client in members]
-        per_row = row_values(playbook, rows.collect_schema().names())
-        periods = aggregate(rows.filter(pl.col("client").is_in(names)), dict(playbook.metrics), grain, per_row)
-        evaluated = evaluate(periods, playbook, members).collect()
-        selected = _select_periods(evaluated, period, span)
-        by_client = selected.partition_by("client", as_dict=True)
+        kpis = list(dict.fromkeys(kpi for client in members for kpi in client.kpis))
+        mine = rows.filter(pl.col("client").is_in(names)) if len(alike) > 1 else rows
+        periods = aggregate(mine, dict(playbook.metrics), grain, row_values(playbook, kpis, rows.collect_schema().names()))
+        evaluated = evaluate(periods, playbook, members, kpis).collect()
+        selected = _select_periods(evaluated, period, span).with_columns(
+            order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)
+        ).sort("order", "period_start")
+        found = set(selected["client"].unique().to_list())
+        problems += [_no_period(client, evaluated, period) for client in members if client.name not in found]
+        by_goals: dict[tuple[str, ...], dict[str, ClientDef]] = {}
         for client in members:
-            frame = by_client.get((client.name,))
-            if frame is None:
-                problems.append(_no_period(client, evaluated, period))
-                continue
-            cards.extend(_scorecard(client, row, lang) for row in frame.iter_rows(named=True))
+            by_goals.setdefault(client.goals, {})[client.name] = client
+        for goals, named in by_goals.items():
+            frame = selected if len(by_goals) == 1 else selected.filter(pl.col("client").is_in(list(named)))
+            scored.append(ScoredGroup(frame, playbook, goals, next(iter(named.values())).kpis, named))
     if problems:
         raise InputError(problems)
-    order = {client.name: index for index, client in enumerate(clients)}
-    return sorted(cards, key=lambda card: (order[card.client], card.start))
+    return Results(tuple(scored), lang)
 
 
 def _parse_span(period: str) -> PeriodSpan:
@@ -128,49 +125,3 @@ def _no_period(client: ClientDef, evaluated, period: str) -> Diagnostic:
     covered = evaluated.filter(pl.col("client") == client.name)
     extent = f"; its data covers {covered['period_start'].min()} to {covered['period_end'].max()}" if covered.height else ""
     return Diagnostic(client.path, None, None, "KR305", f'no data for client "{client.name}" in period {period}{extent}')
-
-
-def _scorecard(client: ClientDef, row: dict, lang: str) -> Scorecard:
-    from kpi_rules.evaluate import (
-        gap_column,
-        reason_column_of_kpi,
-        status_column,
-        value_column,
-    )
-
-    playbook = client.playbook
-    kpis = []
-    for kpi_id in client.kpis:
-        kpi = playbook.kpis[kpi_id]
-        target = client.targets.get(kpi_id)
-        kpis.append(
-            KpiResult(
-                id=kpi_id,
-                label=kpi.label(lang),
-                value=row[value_column(kpi_id)],
-                unit=kpi.unit,
-                better=kpi.better,
-                status=row[status_column(kpi_id)],
-                target=target.as_dict() if target else None,
-                gap=row[gap_column(kpi_id)],
-                reason=row[reason_column_of_kpi(kpi_id)],
-            )
-        )
-    statuses = {kpi.id: kpi.status for kpi in kpis}
-    goals = tuple(
-        GoalResult(goal, playbook.goals[goal].label(lang), playbook.goals[goal].kpis, worst(statuses[k] for k in playbook.goals[goal].kpis))
-        for goal in client.goals
-    )
-    return Scorecard(
-        client=client.name,
-        playbook=playbook.name,
-        currency=client.currency,
-        grain=client.grain,
-        start=row["period_start"],
-        end=row["period_end"],
-        days=row["days"],
-        days_with_data=row["days_with_data"],
-        complete=row["complete"],
-        goals=goals,
-        kpis=tuple(kpis),
-    )

@@ -1,9 +1,28 @@
-"""Plain result objects: what a check found. They decide the exit code; they never print."""
+"""What a check found: scored frames, and plain Scorecard objects made from them on demand.
+
+A check of thousands of clients yields tens of thousands of scorecards, so the
+results stay columnar (one polars row per client and period, ``ScoredGroup``)
+until a renderer asks: the table renderer iterates ``Scorecard`` objects, the
+JSON renderer works on the frames. The results decide the exit code; they never print.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kpi_rules.columns import (
+    gap_column,
+    reason_column_of_kpi,
+    status_column,
+    value_column,
+)
+from kpi_rules.model import ClientDef, PlaybookDef
+
+if TYPE_CHECKING:
+    import polars as pl
 
 STATUSES = ("pass", "warn", "fail", "no_data", "info")
 # Worst first: a scorecard or goal takes the worst status among its KPIs.
@@ -63,7 +82,87 @@ class Scorecard:
         return counts
 
 
-def exit_code(scorecards: list[Scorecard], fail_on: str) -> int:
-    """1 when any KPI is at or above the --fail-on level, else 0."""
-    failing = FAIL_ON[fail_on]
-    return 1 if any(kpi.status in failing for card in scorecards for kpi in card.kpis) else 0
+@dataclass(frozen=True)
+class ScoredGroup:
+    """Clients scored alike (one playbook, grain and goals): a row per client and period, in report order.
+
+    ``frame`` has the period columns, ``order`` (the client's place in the report) and per KPI
+    the columns named in kpi_rules.columns.
+    """
+
+    frame: pl.DataFrame
+    playbook: PlaybookDef
+    goals: tuple[str, ...]
+    kpis: tuple[str, ...]
+    clients: Mapping[str, ClientDef]
+
+    def scorecards(self, lang: str) -> Iterator[tuple[tuple[int, dt.date], Scorecard]]:
+        """Each row as a Scorecard, with the key that puts it in report order."""
+        for row in self.frame.iter_rows(named=True):
+            yield (row["order"], row["period_start"]), self._scorecard(row, lang)
+
+    def _scorecard(self, row: dict, lang: str) -> Scorecard:
+        client = self.clients[row["client"]]
+        kpis = []
+        for kpi_id in self.kpis:
+            kpi = self.playbook.kpis[kpi_id]
+            target = client.targets.get(kpi_id)
+            kpis.append(
+                KpiResult(
+                    id=kpi_id,
+                    label=kpi.label(lang),
+                    value=row[value_column(kpi_id)],
+                    unit=kpi.unit,
+                    better=kpi.better,
+                    status=row[status_column(kpi_id)],
+                    target=target.as_dict() if target else None,
+                    gap=row[gap_column(kpi_id)],
+                    reason=row[reason_column_of_kpi(kpi_id)],
+                )
+            )
+        statuses = {kpi.id: kpi.status for kpi in kpis}
+        goals = tuple(
+            GoalResult(goal.id, goal.label(lang), goal.kpis, worst(statuses[k] for k in goal.kpis))
+            for goal in (self.playbook.goals[goal_id] for goal_id in self.goals)
+        )
+        return Scorecard(
+            client=client.name,
+            playbook=self.playbook.name,
+            currency=client.currency,
+            grain=client.grain,
+            start=row["period_start"],
+            end=row["period_end"],
+            days=row["days"],
+            days_with_data=row["days_with_data"],
+            complete=row["complete"],
+            goals=goals,
+            kpis=tuple(kpis),
+        )
+
+
+@dataclass(frozen=True)
+class Results:
+    """Every scorecard of a check; iterating gives Scorecard objects in report order (client, then period)."""
+
+    groups: tuple[ScoredGroup, ...]
+    lang: str = "en"
+
+    def __len__(self) -> int:
+        return sum(group.frame.height for group in self.groups)
+
+    def __iter__(self) -> Iterator[Scorecard]:
+        keyed = [item for group in self.groups for item in group.scorecards(self.lang)]
+        return iter(card for _, card in sorted(keyed, key=lambda item: item[0]))
+
+    def exit_code(self, fail_on: str) -> int:
+        """1 when any KPI is at or above the --fail-on level, else 0."""
+        import polars as pl
+
+        failing = list(FAIL_ON[fail_on])
+        return int(
+            any(
+                group.frame.select(pl.any_horizontal(pl.col(status_column(k)).is_in(failing) for k in group.kpis).any()).item()
+                for group in self.groups
+                if group.kpis and failing
+            )
+        )

@@ -126,8 +126,14 @@ def _describe(error: ValidationError) -> str:
 
 
 def _describe_any_of(error: ValidationError) -> str:
-    kinds = sorted({str(option.get("type", "value")) for option in error.validator_value})
-    return f"expected {' or '.join(_article(kind) for kind in kinds)}, got {_shown(error.instance)}"
+    kinds = sorted({_option_name(option) for option in error.validator_value})
+    return f"expected {' or '.join(kinds)}, got {_shown(error.instance)}"
+
+
+def _option_name(option: dict) -> str:
+    if "enum" in option:
+        return " or ".join(json.dumps(value) for value in option["enum"])
+    return _article(str(option.get("type", "value")))
 
 
 def _shown(value: object, limit: int = 60) -> str:

@@ -2,7 +2,8 @@ import datetime as dt
 
 import polars as pl
 
-from kpi_rules.aggregate import aggregate, mean_column, reason_column
+from kpi_rules.aggregate import aggregate
+from kpi_rules.columns import mean_column, reason_column
 from kpi_rules.model import MetricDef
 
 D = dt.date

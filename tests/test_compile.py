@@ -127,7 +127,7 @@ def test_client_targets_override_the_playbook(write):
         "client.yaml",
         "kpi-rules: 1\nclient: A\nplaybook: playbook.yaml\ngoals: [leads]\ndata: d.csv\ntargets:\n  cpl: {target: 50}\n",
     )
-    compiled = Compiler().client(client)
+    compiled = Compiler().client(client).client("A")
     assert compiled.targets["cpl"].as_dict() == {"target": 50}
     assert compiled.targets["ctr"].as_dict() == {"target": 1}
     assert compiled.kpis == ("leads", "cpl", "lead_cr")

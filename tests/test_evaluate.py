@@ -2,13 +2,13 @@ import datetime as dt
 
 import polars as pl
 
-from kpi_rules.evaluate import (
-    evaluate,
+from kpi_rules.columns import (
     gap_column,
     reason_column_of_kpi,
     status_column,
     value_column,
 )
+from kpi_rules.evaluate import evaluate
 from kpi_rules.expressions import parse_formula
 from kpi_rules.model import ClientDef, KpiDef, MetricDef, PlaybookDef, TargetDef
 
@@ -35,7 +35,7 @@ def periods(**columns) -> pl.LazyFrame:
 def test_kpis_using_kpis_and_per_client_targets():
     book = playbook(cpl=("spend / leads", "lower"), cpl_with_vat=("cpl * 1.2", "lower"))
     clients = [client("a", book, cpl=TargetDef(target=60, warn=80)), client("b", book, cpl=TargetDef(target=40))]
-    result = evaluate(periods(client=["a", "b"], spend=[3000.0, 3000.0], leads=[50.0, 50.0], clicks=[1.0, 1.0]), book, clients).collect()
+    result = evaluate(periods(client=["a", "b"], spend=[3000.0, 3000.0], leads=[50.0, 50.0], clicks=[1.0, 1.0]), book, clients, list(book.kpis)).collect()
     assert result[value_column("cpl_with_vat")].to_list() == [72.0, 72.0]
     assert result[status_column("cpl")].to_list() == ["pass", "fail"]
     assert result[gap_column("cpl")].to_list() == [0.0, 20.0]
@@ -48,6 +48,7 @@ def test_no_data_reasons_follow_the_chain():
         periods(client=["a", "a"], spend=[3000.0, None], leads=[0.0, 5.0], clicks=[1.0, 2.0]),
         book,
         [client("a", book, cpl=TargetDef(target=60))],
+        list(book.kpis),
     ).collect()
     assert result[status_column("cpl")].to_list() == ["no_data", "no_data"]
     assert result[reason_column_of_kpi("cpl")].to_list() == ["leads is 0: the ratio is undefined", "no spend data in this period"]
@@ -61,8 +62,26 @@ def test_band_and_missing_metric_column():
         periods(client=["a", "a", "a"], spend=[1.0, 5.0, 9.0], clicks=[1.0, 1.0, 1.0]),
         book,
         [client("a", book, ratio=TargetDef(min=2, max=8))],
+        ["ratio"],
     ).collect()
     assert result[status_column("ratio")].to_list() == ["fail", "pass", "fail"]
     assert result[gap_column("ratio")].to_list() == [-1.0, 0.0, 1.0]
-    missing = evaluate(periods(client=["a"], spend=[1.0]), playbook(rate=("leads / spend", "higher")), []).collect()
+    missing = evaluate(periods(client=["a"], spend=[1.0]), playbook(rate=("leads / spend", "higher")), [], ["rate"]).collect()
     assert missing[reason_column_of_kpi("rate")].to_list() == ['the data has no "leads" column']
+
+
+def test_only_the_kpis_asked_for_and_what_they_use_are_evaluated():
+    book = playbook(cpl=("spend / leads", "lower"), cpl_with_vat=("cpl * 1.2", "lower"), cpc=("spend / clicks", "lower"))
+    result = evaluate(periods(client=["a"], spend=[3000.0], leads=[50.0], clicks=[1.0]), book, [client("a", book)], ["cpl_with_vat"])
+    columns = result.collect_schema().names()
+    assert value_column("cpl") in columns and value_column("cpl_with_vat") in columns
+    assert value_column("cpc") not in columns
+
+
+def test_clients_sharing_targets_share_one_row_of_thresholds():
+    book = playbook(cpl=("spend / leads", "lower"))
+    shared = {"cpl": TargetDef(target=60)}
+    clients = [ClientDef(name, f"{name}.yaml", book, (), "month", (), shared) for name in ("a", "b")]
+    clients.append(client("c", book, cpl=TargetDef(target=40)))
+    result = evaluate(periods(client=["a", "b", "c"], spend=[3000.0] * 3, leads=[60.0] * 3), book, clients, ["cpl"]).collect()
+    assert result[status_column("cpl")].to_list() == ["pass", "pass", "fail"]

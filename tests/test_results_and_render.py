@@ -1,12 +1,30 @@
 import datetime as dt
 import io
+import json
 
+import polars as pl
 import pytest
 
+from kpi_rules import __version__
+from kpi_rules.columns import (
+    gap_column,
+    reason_column_of_kpi,
+    status_column,
+    value_column,
+)
+from kpi_rules.expressions import parse_formula
+from kpi_rules.model import ClientDef, GoalDef, KpiDef, PlaybookDef, TargetDef
 from kpi_rules.render import make_console
-from kpi_rules.render.json import scorecards_as_dict
+from kpi_rules.render.json import render_json
 from kpi_rules.render.table import format_value, period_label, render_table
-from kpi_rules.results import GoalResult, KpiResult, Scorecard, exit_code, worst
+from kpi_rules.results import (
+    GoalResult,
+    KpiResult,
+    Results,
+    Scorecard,
+    ScoredGroup,
+    worst,
+)
 
 
 def kpi(status: str, value: float | None = 1.0, **extra) -> KpiResult:
@@ -28,11 +46,33 @@ def test_worst_status_order():
     assert worst([]) == "info"
 
 
+def scored(client: str = "Acme", order: int = 0, months: int = 1, **kpis: tuple[list, list]) -> ScoredGroup:
+    """A scored frame as evaluate and pipeline make it: KPI id -> (values, statuses), a row per month."""
+    playbook = PlaybookDef(
+        name="P", path="p.yaml", metrics={}, goals={"g": GoalDef("g", tuple(kpis), {"en": "Goal"})}, targets={},
+        kpis={kpi_id: KpiDef(kpi_id, parse_formula("1"), {"en": kpi_id.title()}, unit="%") for kpi_id in kpis},
+    )
+    starts = [dt.date(2026, 10 - months + 1 + index, 1) for index in range(months)]
+    columns = {
+        "client": [client] * months, "order": [order] * months, "period_start": starts,
+        "period_end": [start.replace(day=28) for start in starts], "days": [28] * months, "days_with_data": [28] * months,
+        "complete": [True] * months,
+    }
+    for kpi_id, (values, statuses) in kpis.items():
+        columns |= {value_column(kpi_id): values, status_column(kpi_id): statuses, gap_column(kpi_id): [None] * months}
+        columns[reason_column_of_kpi(kpi_id)] = [None if v is not None else 'no "leads" data' for v in values]
+    frame = pl.DataFrame(columns, schema_overrides={c(k): pl.Float64 for k in kpis for c in (value_column, gap_column)})
+    targets = {kpi_id: TargetDef(target=1.0) for kpi_id in kpis}
+    definition = ClientDef(client, "c.yaml", playbook, ("g",), "month", (), targets, "RUB")
+    return ScoredGroup(frame, playbook, ("g",), tuple(kpis), {client: definition})
+
+
 @pytest.mark.parametrize("fail_on, statuses, code", [
     ("fail", ["warn", "no_data"], 0), ("fail", ["fail"], 1), ("warn", ["warn"], 1), ("never", ["fail"], 0),
 ])
 def test_exit_codes(fail_on, statuses, code):
-    assert exit_code([card(*(kpi(s) for s in statuses))], fail_on) == code
+    kpis = {f"k{index}": ([1.0], [status]) for index, status in enumerate(statuses)}
+    assert Results((scored(**kpis),)).exit_code(fail_on) == code
 
 
 def test_summary_counts_every_status():
@@ -64,9 +104,42 @@ def test_table_reads_without_colour_and_explains_no_data():
     assert "✔ pass" in text and "? no data" in text and "leads is 0" in text and "≥ 1.00%" in text
 
 
-def test_json_numbers_are_rounded_and_nan_is_null():
-    report = scorecards_as_dict([card(kpi("pass", 1 / 3), kpi("info", float("nan")), kpi("warn", 2.0))])
-    assert [k["value"] for k in report["scorecards"][0]["kpis"]] == [0.333333, None, 2]
+def json_of(*groups: ScoredGroup) -> dict:
+    stream = io.StringIO()
+    render_json(Results(groups), make_console(stream, to_file=True))
+    return json.loads(stream.getvalue())
+
+
+def test_json_numbers_are_rounded_and_missing_values_are_null():
+    report = json_of(scored(a=([1 / 3], ["pass"]), b=([None], ["no_data"]), c=([2.0], ["warn"])))
+    (card,) = report["scorecards"]
+    assert [k["value"] for k in card["kpis"]] == [0.333333, None, 2]
+    assert card["status"] == "warn" and card["summary"] == {"pass": 1, "warn": 1, "fail": 0, "no_data": 1, "info": 0}
+    assert card["goals"] == [{"id": "g", "label": "Goal", "status": "warn", "kpis": ["a", "b", "c"]}]
+    assert card["kpis"][1] == {
+        "id": "b", "label": "B", "value": None, "unit": "%", "better": "higher", "status": "no_data",
+        "target": {"target": 1.0}, "gap": None, "reason": 'no "leads" data',
+    }
+
+
+def test_json_escapes_names_from_the_data():
+    name = 'Café "Du Nord"\\Kraków\n'
+    (card,) = json_of(scored(client=name, a=([1.0], ["pass"])))["scorecards"]
+    assert card["client"] == name
+
+
+def test_json_keeps_report_order_across_groups_and_chunks(monkeypatch):
+    monkeypatch.setattr("kpi_rules.render.json.ROWS_PER_CHUNK", 2)
+    first = scored(client="first", order=0, months=3, a=([1.0, 2.0, 3.0], ["pass"] * 3))
+    second = scored(client="second", order=1, months=2, b=([4.0, 5.0], ["fail"] * 2))
+    cards = json_of(second, first)["scorecards"]
+    assert [(c["client"], c["period"]["start"]) for c in cards] == [
+        ("first", "2026-08-01"), ("first", "2026-09-01"), ("first", "2026-10-01"), ("second", "2026-09-01"), ("second", "2026-10-01"),
+    ]
+
+
+def test_no_scorecards_is_an_empty_list():
+    assert json_of() == {"kpi_rules_version": __version__, "scorecards": []}
 
 
 def test_statuses_are_registered_once_for_severity_renderers_and_the_schema():

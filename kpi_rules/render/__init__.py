@@ -12,12 +12,24 @@ from typing import IO, Callable
 from rich.console import Console
 
 from kpi_rules.diagnostics import Diagnostic
-from kpi_rules.render.json import render_json
-from kpi_rules.render.table import render_table
-from kpi_rules.results import Scorecard
+from kpi_rules.results import Results
 
-Renderer = Callable[[list[Scorecard], Console], None]
-RENDERERS: dict[str, Renderer] = {"table": render_table, "json": render_json}
+
+def _table(results: Results, console: Console) -> None:
+    from kpi_rules.render.table import render_table
+
+    render_table(list(results), console)
+
+
+def _json(results: Results, console: Console) -> None:
+    # Imported when used: the JSON renderer needs polars, which validate and list never load.
+    from kpi_rules.render.json import render_json
+
+    render_json(results, console)
+
+
+Renderer = Callable[[Results, Console], None]
+RENDERERS: dict[str, Renderer] = {"table": _table, "json": _json}
 PLAIN_WIDTH = 120
 
 

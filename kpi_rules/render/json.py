@@ -1,61 +1,183 @@
-"""The JSON scorecard format, documented by schemas/scorecard.schema.json."""
+"""The JSON scorecard format, documented by schemas/scorecard.schema.json.
+
+One document, one scorecard per line. A check of thousands of clients gives
+tens of thousands of scorecards of dozens of KPIs each, so the text of each
+scorecard is composed by polars from the scored frame, a chunk of rows at a
+time, never as Python objects per KPI: the constant parts (ids, labels, units,
+target thresholds) are encoded once and the per-period values column-wise.
+"""
 
 from __future__ import annotations
 
 import json
-import math
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
+import polars as pl
 from rich.console import Console
 
 from kpi_rules import __version__
-from kpi_rules.results import Scorecard
+from kpi_rules.columns import (
+    gap_column,
+    reason_column_of_kpi,
+    status_column,
+    value_column,
+)
+from kpi_rules.results import SEVERITY, STATUSES, Results, ScoredGroup
 
 DECIMALS = 6
+ROWS_PER_CHUNK = 4_000  # about 10 KB of text a scorecard of 50 KPIs: 40 MB a chunk
+IN_FLIGHT = 3
 
 
-def scorecards_as_dict(scorecards: list[Scorecard]) -> dict:
-    return {"kpi_rules_version": __version__, "scorecards": [_scorecard(card) for card in scorecards]}
+def render_json(results: Results, console: Console) -> None:
+    stream = console.file
+    stream.write(f'{{"kpi_rules_version":{_text(__version__)},"scorecards":[\n')
+    stream.flush()
+    line_of = {id(group): _scorecard_line(group, results.lang) for group in results.groups}
+    fragments = {id(group): _client_fragments(group) for group in results.groups}
+    chunks = list(_chunks(results))
+
+    def compose(number: int) -> pl.DataFrame:
+        group, start, length = chunks[number]
+        rows = group.frame.slice(start, length).join(fragments[id(group)], on="client", how="left", maintain_order="left")
+        # A comma after every scorecard but the last of all.
+        last = number == len(chunks) - 1
+        comma = pl.when(pl.int_range(pl.len()) < pl.len() - 1).then(pl.lit(",")).otherwise(pl.lit("" if last else ","))
+        return rows.select(pl.concat_str(line_of[id(group)], comma))
+
+    # Chunks are composed two at a time (polars works without the GIL) and written in order;
+    # at most IN_FLIGHT chunks wait in memory.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending: deque[Future[pl.DataFrame]] = deque()
+        for number in range(len(chunks)):
+            pending.append(pool.submit(compose, number))
+            if len(pending) >= IN_FLIGHT:
+                _write_lines(pending.popleft().result(), stream)
+        while pending:
+            _write_lines(pending.popleft().result(), stream)
+    stream.write("]}\n")
 
 
-def render_json(scorecards: list[Scorecard], console: Console) -> None:
-    console.out(json.dumps(scorecards_as_dict(scorecards), ensure_ascii=False, indent=2), highlight=False)
+def _write_lines(lines: pl.DataFrame, stream) -> None:
+    # Written by polars as they are (no quoting), one line each: no Python string per scorecard.
+    lines.write_csv(stream, include_header=False, quote_style="never")
 
 
-def _number(value: float | None) -> float | int | None:
-    if value is None or math.isnan(value):
-        return None
-    rounded = round(value, DECIMALS)
-    return int(rounded) if rounded.is_integer() else rounded
+def _chunks(results: Results) -> Iterator[tuple[ScoredGroup, int, int]]:
+    """(group, first row, row count) in report order: clients in the order they came, a client's periods together."""
+    blocks = []
+    for index, group in enumerate(results.groups):
+        per_client = (
+            group.frame.with_row_index("row")
+            .group_by("order", maintain_order=True)
+            .agg(start=pl.col("row").first(), length=pl.len())
+            .with_columns(group=pl.lit(index))
+        )
+        blocks.append(per_client)
+    if not blocks:
+        return
+    runs: list[list[int]] = []  # [group, start, length], neighbouring blocks of a group merged
+    for group, start, length in pl.concat(blocks).sort("order").select("group", "start", "length").iter_rows():
+        last = runs[-1] if runs else None
+        if last and last[0] == group and last[1] + last[2] == start and last[2] + length <= ROWS_PER_CHUNK:
+            last[2] += length
+        else:
+            runs.append([group, start, length])
+    for group, start, length in runs:
+        for offset in range(0, length, ROWS_PER_CHUNK):
+            yield results.groups[group], start + offset, min(ROWS_PER_CHUNK, length - offset)
 
 
-def _scorecard(card: Scorecard) -> dict:
-    return {
-        "client": card.client,
-        "playbook": card.playbook,
-        "currency": card.currency,
-        "period": {
-            "start": card.start.isoformat(),
-            "end": card.end.isoformat(),
-            "grain": card.grain,
-            "days": card.days,
-            "days_with_data": card.days_with_data,
-            "complete": card.complete,
-        },
-        "status": card.status,
-        "summary": card.summary,
-        "goals": [{"id": g.id, "label": g.label, "status": g.status, "kpis": list(g.kpis)} for g in card.goals],
-        "kpis": [
-            {
-                "id": kpi.id,
-                "label": kpi.label,
-                "value": _number(kpi.value),
-                "unit": kpi.unit,
-                "better": kpi.better,
-                "status": kpi.status,
-                "target": kpi.target,
-                "gap": _number(kpi.gap),
-                "reason": kpi.reason,
+def _scorecard_line(group: ScoredGroup, lang: str) -> pl.Expr:
+    """One scorecard's JSON text, from its row and its client's fragments (see _client_fragments)."""
+    playbook = group.playbook
+    severity = {status: rank for rank, status in enumerate(SEVERITY)}
+    ranks = {kpi: pl.col(status_column(kpi)).replace_strict(severity, return_dtype=pl.Int8) for kpi in group.kpis}
+
+    def worst(kpis) -> pl.Expr:
+        # A goal or scorecard takes its worst KPI status (results.worst, column-wise).
+        return pl.min_horizontal([ranks[k] for k in kpis]).replace_strict(dict(enumerate(SEVERITY)), return_dtype=pl.String)
+
+    parts: list[pl.Expr | str] = [
+        '{"client":', pl.col("client_json"),
+        f',"playbook":{_text(playbook.name)},"currency":', pl.col("currency_json"),
+        ',"period":{"start":"', pl.col("period_start").cast(pl.String),
+        '","end":"', pl.col("period_end").cast(pl.String),
+        f'","grain":{_text(next(iter(group.clients.values())).grain)},"days":', pl.col("days").cast(pl.String),
+        ',"days_with_data":', pl.col("days_with_data").cast(pl.String),
+        ',"complete":', pl.when(pl.col("complete")).then(pl.lit("true")).otherwise(pl.lit("false")),
+        '},"status":"', worst(group.kpis), '","summary":{',
+    ]
+    for index, status in enumerate(STATUSES):
+        count = pl.sum_horizontal([(pl.col(status_column(k)) == status).cast(pl.Int32) for k in group.kpis])
+        parts += [("," if index else "") + f'"{status}":', count.cast(pl.String)]
+    parts.append('},"goals":[')
+    for index, goal_id in enumerate(group.goals):
+        goal = playbook.goals[goal_id]
+        parts += [
+            ("," if index else "") + f'{{"id":{_text(goal.id)},"label":{_text(goal.label(lang))},"status":"',
+            worst(goal.kpis),
+            f'","kpis":{_text(list(goal.kpis))}}}',
+        ]
+    parts.append('],"kpis":[')
+    for index, kpi_id in enumerate(group.kpis):
+        kpi = playbook.kpis[kpi_id]
+        parts += [
+            ("," if index else "") + f'{{"id":{_text(kpi_id)},"label":{_text(kpi.label(lang))},"value":',
+            _number(value_column(kpi_id)),
+            f',"unit":{_text(kpi.unit)},"better":{_text(kpi.better)},"status":"',
+            pl.col(status_column(kpi_id)),
+            '","target":', pl.col(f"target_json:{kpi_id}"),
+            ',"gap":', _number(gap_column(kpi_id)),
+            ',"reason":', _json_text(pl.col(reason_column_of_kpi(kpi_id))),
+            "}",
+        ]
+    parts.append("]}")
+    return pl.concat_str([pl.lit(part) if isinstance(part, str) else part for part in _merge_literals(parts)])
+
+
+def _client_fragments(group: ScoredGroup) -> pl.DataFrame:
+    """Per client, the JSON text of its name, currency and each KPI's targets (encoded once per distinct set)."""
+    names = list(group.clients)
+    encoded: dict[int, dict[str, str]] = {}
+    columns: dict[str, list[str]] = {"client": names, "client_json": [], "currency_json": []}
+    columns.update({f"target_json:{kpi}": [] for kpi in group.kpis})
+    for name in names:
+        client = group.clients[name]
+        columns["client_json"].append(_text(name))
+        columns["currency_json"].append(_text(client.currency))
+        if id(client.targets) not in encoded:
+            encoded[id(client.targets)] = {
+                kpi: _text(client.targets[kpi].as_dict()) if kpi in client.targets else "null" for kpi in group.kpis
             }
-            for kpi in card.kpis
-        ],
-    }
+        for kpi, text in encoded[id(client.targets)].items():
+            columns[f"target_json:{kpi}"].append(text)
+    return pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
+
+
+def _merge_literals(parts: list[pl.Expr | str]) -> list[pl.Expr | str]:
+    """Neighbouring literal strings as one: fewer inputs for concat_str."""
+    merged: list[pl.Expr | str] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    return merged
+
+
+def _text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _number(column: str) -> pl.Expr:
+    # polars prints floats in their shortest exact form (60.0, 3.333333, 1.5e20): all valid JSON numbers.
+    return pl.col(column).round(DECIMALS).cast(pl.String).fill_null("null")
+
+
+def _json_text(expression: pl.Expr) -> pl.Expr:
+    """A string column as JSON string literals (or null), escaped by polars' own JSON encoder."""
+    encoded = pl.struct(expression.alias("v")).struct.json_encode()  # {"v":"..."} or {"v":null}
+    return encoded.str.slice(5).str.strip_suffix("}")
