@@ -31,7 +31,7 @@ FLOWS = {
     "views": lambda u, size: (size * (0.2 + u * 0.6)).floor(),
     "video_views": lambda u, size: (size * u * 0.3).floor(),
     "completed_views": lambda u, size: (size * u * 0.08).floor(),
-    "impressions": lambda u, size: (size * (0.8 + u * 1.5)).floor(),
+    "impressions": lambda u, size: (size * (0.05 + u * 0.15)).floor(),
     "clicks": lambda u, size: (size * u * 0.02).floor(),
     "site_clicks": lambda u, size: (size * u * 0.01).floor(),
     "contact_clicks": lambda u, size: (size * u * 0.002).floor(),

@@ -35,9 +35,16 @@ def aggregate(
         pl.col("date").dt.truncate(every).alias("period_start"),
         *[expression.alias(f"row:{name}") for name, expression in row_values.items()],
     )
+    keys = ["client", "channel", "period_start"] if channels else ["client", "period_start"]
+    stocks = [metric for metric in present if metric.agg in ("last", "first")]
+    if stocks:
+        # A stock's value is the one on its last (first) date with a value: that date is found first, in a
+        # small pass, so that the main aggregation needs no sorting and can run streaming.
+        dates = rows.group_by(keys).agg(*[_stock_date(metric) for metric in stocks])
+        rows = rows.join(dates, on=keys, how="left", nulls_equal=True)
     # Means of row values travel as sum and count, so that rows of every channel weigh the same.
     # Without a channel column the first step is already per client: one pass over the rows.
-    first_step = rows.group_by("client", "channel", "period_start") if channels else rows.group_by("client", "period_start")
+    first_step = rows.group_by(keys)
     per_group = first_step.agg(
         *[expression for metric in present for expression in _within_channel(metric)],
         *[pl.col(f"row:{name}").sum().alias(f"sum:{name}") for name in row_values],
@@ -89,10 +96,8 @@ def _within_channel(metric: MetricDef) -> list[pl.Expr]:
         case "sum":
             return [pl.when(value.count() > 0).then(value.sum()).alias(metric.id)]
         case "last" | "first":
-            # By date, not file order (exports often come newest first), without sorting the rows.
-            dates = pl.col("date").filter(value.is_not_null())
-            position = dates.arg_max() if metric.agg == "last" else dates.arg_min()
-            return [value.filter(value.is_not_null()).get(position).alias(metric.id)]
+            # By date, not file order (exports often come newest first); of two rows on that date, the larger.
+            return [pl.when(pl.col("date") == pl.col(f"date:{metric.id}")).then(value).max().alias(metric.id)]
         case "mean" | "min" | "max":
             return [getattr(value, metric.agg)().alias(metric.id)]
         case "none":
@@ -103,6 +108,11 @@ def _within_channel(metric: MetricDef) -> list[pl.Expr]:
                 (~(value.is_not_null() & (pl.col("date") != pl.col("period_start"))).any()).alias(f"at_start:{metric.id}"),
             ]
     raise ValueError(f"unknown aggregation {metric.agg}")
+
+
+def _stock_date(metric: MetricDef) -> pl.Expr:
+    dates = pl.when(pl.col(metric.id).is_not_null()).then(pl.col("date"))
+    return (dates.max() if metric.agg == "last" else dates.min()).alias(f"date:{metric.id}")
 
 
 def _across_channels(metric: MetricDef) -> list[pl.Expr]:

@@ -31,7 +31,7 @@ def load_data(groups: list[ClientGroupDef]) -> tuple[pl.LazyFrame, list[ClientDe
     """
     metric_ids = sorted({metric for group in groups for metric in group.template.playbook.metrics})
     problems: list[Diagnostic] = []
-    frames: dict[SourceDef, pl.DataFrame] = {}
+    frames: dict[SourceDef, pl.LazyFrame] = {}
     for source in dict.fromkeys(source for group in groups for source in group.template.sources):
         try:
             frames[source] = read_source(source, metric_ids)
@@ -40,7 +40,7 @@ def load_data(groups: list[ClientGroupDef]) -> tuple[pl.LazyFrame, list[ClientDe
     if problems:
         raise InputError(problems)
 
-    rows: list[pl.DataFrame] = []
+    rows: list[pl.LazyFrame] = []
     clients: list[ClientDef] = []
     for group in groups:
         try:
@@ -48,7 +48,7 @@ def load_data(groups: list[ClientGroupDef]) -> tuple[pl.LazyFrame, list[ClientDe
         except InputError as error:
             problems.extend(error.diagnostics)
             continue
-        found = set().union(*(frame["client"].unique().to_list() for frame in group_rows))
+        found = set(pl.concat([frame.select("client") for frame in group_rows]).unique().collect()["client"].to_list())
         names = group.names if group.names is not None else tuple(sorted(found))
         problems += [_no_rows(group.path, name, group, frames) for name in names if name not in found]
         if group.names is None:
@@ -60,12 +60,12 @@ def load_data(groups: list[ClientGroupDef]) -> tuple[pl.LazyFrame, list[ClientDe
     problems += _defined_twice(clients)
     if problems:
         raise InputError(problems)
-    return pl.concat(rows, how="diagonal_relaxed").lazy(), clients
+    return pl.concat(rows, how="diagonal_relaxed"), clients
 
 
-def _rows_of(group: ClientGroupDef, source: SourceDef, frame: pl.DataFrame) -> pl.DataFrame:
+def _rows_of(group: ClientGroupDef, source: SourceDef, frame: pl.LazyFrame) -> pl.LazyFrame:
     names = group.names
-    if "client" not in frame.columns:
+    if "client" not in frame.collect_schema().names():
         if names is None or len(names) != 1:
             raise InputError([_file_problem(source, "KR304", 'no "client" column to tell the clients of ' + f"{group.path} apart")])
         return frame.with_columns(client=pl.lit(names[0]))
@@ -74,9 +74,9 @@ def _rows_of(group: ClientGroupDef, source: SourceDef, frame: pl.DataFrame) -> p
     return frame.filter(pl.col("client") == names[0]) if len(names) == 1 else frame.filter(pl.col("client").is_in(names))
 
 
-def _no_rows(path: str, name: str, group: ClientGroupDef, frames: dict[SourceDef, pl.DataFrame], what: str = "client") -> Diagnostic:
-    sources = [frames[source] for source in group.template.sources if "client" in frames[source].columns]
-    names = sorted({name for frame in sources for name in frame["client"].unique().drop_nulls()})
+def _no_rows(path: str, name: str, group: ClientGroupDef, frames: dict[SourceDef, pl.LazyFrame], what: str = "client") -> Diagnostic:
+    sources = [frames[source] for source in group.template.sources if "client" in frames[source].collect_schema().names()]
+    names = sorted({name for frame in sources for name in frame.select(pl.col("client").unique().drop_nulls()).collect()["client"]})
     hint = f"; the client column has: {', '.join(names[:10])}" + ("..." if len(names) > 10 else "") if names else ""
     return Diagnostic(path, None, None, "KR305", f'no data rows for {what} "{name}"{did_you_mean(name, names)}{hint}')
 
@@ -91,32 +91,47 @@ def _defined_twice(clients: list[ClientDef]) -> list[Diagnostic]:
     return problems
 
 
-def read_source(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame:
-    """One data file as a typed frame: date (Date), client/channel (String), metrics (Float64)."""
+def read_source(source: SourceDef, metric_ids: list[str]) -> pl.LazyFrame:
+    """One data file as a typed frame: date (Date), client/channel (String), metrics (Float64).
+
+    A Parquet file whose columns have the right types is scanned, not read: nothing in it can be a bad
+    cell, and the query that aggregates it can stream, so files larger than memory work.
+    """
     raw = _read_raw(source, metric_ids)
+    raw_columns = raw.collect_schema().names()
     mapping = dict(source.columns)
     problems = []
     for original, target in mapping.items():
-        if original not in raw.columns:
-            problems.append(_file_problem(source, "KR304", f'mapped column "{original}" is not in the file{did_you_mean(original, raw.columns)}'))
+        if original not in raw_columns:
+            problems.append(_file_problem(source, "KR304", f'mapped column "{original}" is not in the file{did_you_mean(original, raw_columns)}'))
         elif target not in metric_ids and target not in KEY_COLUMNS:
             problems.append(_file_problem(source, "KR205", f'column "{original}" is mapped to unknown metric "{target}"{did_you_mean(target, metric_ids)}'))
-    frame = raw.rename({c: mapping[c] for c in raw.columns if c in mapping})
+    frame = raw.rename({c: mapping[c] for c in raw_columns if c in mapping})
+    columns = frame.collect_schema().names()
     known = set(metric_ids) | set(KEY_COLUMNS)
-    for column in frame.columns:
+    for column in columns:
         hint = "" if column in known else did_you_mean(column, known)
         if hint:
             problems.append(_file_problem(source, "KR304", f'column "{column}" is not a metric{hint}; rename it or map it under columns:'))
-    if "date" not in frame.columns:
-        hint = did_you_mean("date", frame.columns)
-        if source.format == "csv" and len(raw.columns) == 1:
-            other = next((s for s in (";", "\t", "|", ",") if s in raw.columns[0] and s != source.separator), None)
+    if "date" not in columns:
+        hint = did_you_mean("date", columns)
+        if source.format == "csv" and len(raw_columns) == 1:
+            other = next((s for s in (";", "\t", "|", ",") if s in raw_columns[0] and s != source.separator), None)
             hint = f'; the header looks separated by "{other}": add separator: "{other}" to the source' if other else hint
         problems.append(_file_problem(source, "KR304", 'no "date" column' + hint))
     if problems:
         raise InputError(problems)
 
-    metrics = [column for column in frame.columns if column in metric_ids]
+    metrics = [column for column in columns if column in metric_ids]
+    if isinstance(frame, pl.LazyFrame):
+        schema = frame.collect_schema()
+        if schema["date"] in (pl.Date, pl.Datetime) and all(schema[m].is_numeric() for m in metrics):
+            return frame.select(
+                _parse_date(schema["date"], source.date_format).alias("date"),
+                *[pl.col(c).cast(pl.String) for c in ("client", "channel") if c in columns],
+                *[pl.col(m).cast(pl.Float64) for m in metrics],
+            )
+        raw, frame = raw.collect(), frame.collect()
     try:
         typed = _typed(frame, metrics, source)
     except pl.exceptions.PolarsError as error:
@@ -124,7 +139,7 @@ def read_source(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame:
     problems = _cell_problems(source, raw, frame, typed, ["date", *metrics])
     if problems:
         raise InputError(problems)
-    return typed
+    return typed.lazy()
 
 
 def _typed(frame: pl.DataFrame, metrics: list[str], source: SourceDef) -> pl.DataFrame:
@@ -134,8 +149,8 @@ def _typed(frame: pl.DataFrame, metrics: list[str], source: SourceDef) -> pl.Dat
     ).with_columns(_parse_number(frame[m], source.decimal) for m in metrics)
 
 
-def _read_raw(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame:
-    """The file as read, before renaming and typing."""
+def _read_raw(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame | pl.LazyFrame:
+    """The file as read (Parquet: scanned), before renaming and typing."""
     try:
         if source.format == "csv":
             if source.encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
@@ -144,7 +159,9 @@ def _read_raw(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame:
                 return _read_csv(source, source.path, metric_ids)  # polars reads the file itself, mapped
             return _read_csv(source, io.BytesIO(source.path.read_bytes().decode(source.encoding).encode("utf-8")), metric_ids)
         if source.format == "parquet":
-            return pl.read_parquet(source.path)
+            scan = pl.scan_parquet(source.path)
+            scan.collect_schema()  # reads the footer: a file that is not Parquet fails here, where it is reported
+            return scan
         if source.format == "json":
             return pl.read_json(source.path, infer_schema_length=None)
         return _read_yaml_records(source)

@@ -79,7 +79,8 @@ def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") 
         kpis = list(dict.fromkeys(kpi for client in members for kpi in client.kpis))
         mine = rows.filter(pl.col("client").is_in(names)) if len(alike) > 1 else rows
         periods = aggregate(mine, dict(playbook.metrics), grain, row_values(playbook, kpis, rows.collect_schema().names()))
-        evaluated = evaluate(periods, playbook, members, kpis).collect()
+        # Streaming: a Parquet file larger than memory is aggregated a batch of rows at a time.
+        evaluated = evaluate(periods, playbook, members, kpis).collect(engine="streaming")
         selected = _select_periods(evaluated, period, span).with_columns(
             order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)
         ).sort("order", "period_start")
