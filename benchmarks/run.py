@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DAYS = 365
@@ -89,7 +91,8 @@ def prepare(size: Size, work: Path) -> tuple[Path, Path]:
             check=True,
         )
     client_file = work / f"clients-{size.name}.yaml"
-    goals = "[audience, reach, engagement, traffic, ads_costs, leads_and_sales, reputation, production]"
+    with (HERE / "playbook.yaml").open(encoding="utf-8") as file:
+        goals = "[" + ", ".join(yaml.safe_load(file)["goals"]) + "]"  # the benchmark playbook's own: every KPI
     client_file.write_text(
         f"kpi-rules: 1\nclients: all\nplaybook: {HERE / 'playbook.yaml'}\ngoals: {goals}\ncurrency: RUB\ndata: {data}\n",
         encoding="utf-8",

@@ -6,6 +6,8 @@ anything unexpected exits 3 with a request to report it.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from contextlib import contextmanager
 from enum import Enum
@@ -211,6 +213,11 @@ def docs(
             _write(output, lambda stream: stream.write(text))
 
 
+def _reader_went_away(error: OSError) -> bool:
+    # polars reports a closed pipe as a plain OSError whose text names the error number.
+    return isinstance(error, BrokenPipeError) or error.errno == errno.EPIPE or f"os error {errno.EPIPE}" in str(error)
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)
@@ -225,6 +232,10 @@ def main() -> None:
             show()
         code = getattr(error, "exit_code", EXIT_INPUT_ERROR)
     except Exception as error:
+        if isinstance(error, OSError) and _reader_went_away(error):
+            # `kpi-rules check ... | head`: the reader has what it wanted; nothing more to say.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         import traceback
 
         traceback.print_exc()

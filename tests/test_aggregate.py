@@ -91,3 +91,13 @@ def test_row_values_are_averaged_over_every_row_of_every_channel():
     # vk day 1: 10, vk day 2: no posts (skipped), tg day 1: 30 -> (10 + 30) / 2, not the mean of channel means
     assert row[mean_column("likes_per_post")] == 20.0
     assert row["previous_start"] == D(2026, 9, 1)
+
+
+def test_stocks_are_taken_by_date_not_by_file_order():
+    (row,) = run(
+        {"client": ["a"] * 3, "date": [D(2026, 10, 30), D(2026, 10, 2), D(2026, 10, 31)], "followers": [130.0, 100.0, None]},
+        {"followers": "last"},
+    )
+    assert row["followers"] == 130.0
+    (row,) = run({"client": ["a"] * 2, "date": [D(2026, 10, 30), D(2026, 10, 2)], "followers": [130.0, 100.0]}, {"followers": "first"})
+    assert row["followers"] == 100.0

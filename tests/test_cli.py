@@ -165,3 +165,10 @@ def test_diagnostics_print_line_numbers_not_emoji(cli, write):
     lines = "".join(f"# line {n}\n" for n in range(98))
     result = cli("validate", write("p.yaml", "kpi-rules: 1\n" + lines + "kpis: {x: {formula: y}}\n"))
     assert "p.yaml:100:21: error KR201" in result.output
+
+
+def test_a_reader_that_stops_early_is_not_an_error():
+    """`kpi-rules check ... | head`: no traceback, no internal error."""
+    command = f"{sys.executable} -m kpi_rules check {EXAMPLES / 'clients'} --format json | head -c 20"
+    result = subprocess.run(command, shell=True, capture_output=True, text=True, check=False)
+    assert result.stdout.startswith('{"kpi_rules_version"') and "Traceback" not in result.stderr

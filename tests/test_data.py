@@ -1,3 +1,5 @@
+import datetime as dt
+
 import polars as pl
 import pytest
 
@@ -100,3 +102,18 @@ def test_a_cp1251_file_without_its_encoding_is_named(tmp_path):
 def test_nested_values_in_a_record_file_are_input_errors(write):
     with pytest.raises(InputError, match="KR30[12]"):
         read(write("n.yaml", "- {date: 2026-10-01, spend: {amount: 1}}\n- {date: 2026-10-02, spend: {amount: 2}}\n"), format="yaml")
+
+
+def test_a_typed_parquet_file_is_scanned_not_read(tmp_path):
+    path = tmp_path / "typed.parquet"
+    pl.DataFrame({"date": [dt.date(2026, 10, 1)], "client": ["A"], "spend": [10], "leads": [2.0]}).write_parquet(path)
+    frame = data_module.read_source(SourceDef(path=path, format="parquet"), METRICS)
+    assert isinstance(frame, pl.LazyFrame) and "Parquet SCAN" in frame.explain()
+    assert frame.collect().row(0) == (dt.date(2026, 10, 1), "A", 10.0, 2.0)
+
+
+def test_text_in_a_parquet_number_column_is_reported(tmp_path):
+    path = tmp_path / "text.parquet"
+    pl.DataFrame({"date": [dt.date(2026, 10, 1)] * 2, "spend": ["10", "ten"]}).write_parquet(path)
+    with pytest.raises(InputError, match='row 2: "ten" in column "spend" is not a number'):
+        read(path, format="parquet")
