@@ -125,7 +125,9 @@ def read_source(source: SourceDef, metric_ids: list[str]) -> pl.LazyFrame:
     metrics = [column for column in columns if column in metric_ids]
     if isinstance(frame, pl.LazyFrame):
         schema = frame.collect_schema()
-        if schema["date"] in (pl.Date, pl.Datetime) and all(schema[m].is_numeric() for m in metrics):
+        typed = schema["date"] in (pl.Date, pl.Datetime) and all(schema[m].is_numeric() for m in metrics)
+        # An empty date belongs to no period: such a file takes the eager path, which reports it.
+        if typed and frame.select(pl.col("date").null_count()).collect().item() == 0:
             return frame.select(
                 _parse_date(schema["date"], source.date_format).alias("date"),
                 *[pl.col(c).cast(pl.String) for c in ("client", "channel") if c in columns],

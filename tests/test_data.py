@@ -117,3 +117,10 @@ def test_text_in_a_parquet_number_column_is_reported(tmp_path):
     pl.DataFrame({"date": [dt.date(2026, 10, 1)] * 2, "spend": ["10", "ten"]}).write_parquet(path)
     with pytest.raises(InputError, match='row 2: "ten" in column "spend" is not a number'):
         read(path, format="parquet")
+
+
+def test_an_empty_date_in_a_typed_parquet_file_is_reported(tmp_path):
+    path = tmp_path / "gap.parquet"
+    pl.DataFrame({"date": [dt.date(2026, 10, 1), None], "spend": [1.0, 2.0]}).write_parquet(path)
+    with pytest.raises(InputError, match='row 2: an empty cell in column "date" is not a date'):
+        read(path, format="parquet")
