@@ -146,9 +146,10 @@ def test_a_playbook_override_wins_in_list_show_and_check(cli, mini_agency):
     assert "Cena leada" in listed.output and "(spend + fees) / leads" in listed.output
     shown = cli("show", "cpl", "--playbook", client)
     assert "Lead price" in shown.output and "fees (sum), leads (sum), spend (sum)" in shown.output
-    checked = cli("check", client, "--format", "json")
-    cpl = next(kpi for kpi in json.loads(checked.output)["scorecards"][0]["kpis"] if kpi["id"] == "cpl")
-    assert (cpl["label"], cpl["value"]) == ("Lead price", 80.0)
+    report = json.loads(cli("check", client, "--format", "json").output)
+    (card,) = report["scorecards"]
+    cpl = next(kpi for kpi in card["kpis"] if kpi["id"] == "cpl")
+    assert (report["playbooks"][card["playbook"]]["kpis"]["cpl"]["label"], cpl["value"]) == ("Lead price", 80.0)
 
 
 def test_labels_fall_back_to_english_then_to_the_id(cli, write):

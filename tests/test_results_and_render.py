@@ -1,6 +1,7 @@
 import datetime as dt
 import io
 import json
+from dataclasses import replace
 
 import polars as pl
 import pytest
@@ -115,10 +116,13 @@ def test_json_numbers_are_rounded_and_missing_values_are_null():
     (card,) = report["scorecards"]
     assert [k["value"] for k in card["kpis"]] == [0.333333, None, 2]
     assert card["status"] == "warn" and card["summary"] == {"pass": 1, "warn": 1, "fail": 0, "no_data": 1, "info": 0}
-    assert card["goals"] == [{"id": "g", "label": "Goal", "status": "warn", "kpis": ["a", "b", "c"]}]
-    assert card["kpis"][1] == {
-        "id": "b", "label": "B", "value": None, "unit": "%", "better": "higher", "status": "no_data",
-        "target": {"target": 1.0}, "gap": None, "reason": 'no "leads" data',
+    assert card["goals"] == [{"id": "g", "status": "warn"}]
+    assert card["kpis"][1] == {"id": "b", "value": None, "status": "no_data", "target": {"target": 1.0}, "gap": None, "reason": 'no "leads" data'}
+    assert report["playbooks"] == {
+        "P": {
+            "goals": {"g": {"label": "Goal", "kpis": ["a", "b", "c"]}},
+            "kpis": {k: {"label": k.title(), "unit": "%", "better": "higher"} for k in "abc"},
+        }
     }
 
 
@@ -139,7 +143,16 @@ def test_json_keeps_report_order_across_groups_and_chunks(monkeypatch):
 
 
 def test_no_scorecards_is_an_empty_list():
-    assert json_of() == {"kpi_rules_version": __version__, "scorecards": []}
+    assert json_of() == {"kpi_rules_version": __version__, "playbooks": {}, "scorecards": []}
+
+
+def test_two_playbooks_of_one_name_are_told_apart_by_path():
+    first = scored(client="a", order=0, a=([1.0], ["pass"]))
+    second = scored(client="b", order=1, a=([1.0], ["pass"]))
+    second = replace(second, playbook=replace(second.playbook, path="other/p.yaml"))
+    report = json_of(first, second)
+    assert list(report["playbooks"]) == ["P (p.yaml)", "P (other/p.yaml)"]
+    assert [card["playbook"] for card in report["scorecards"]] == ["P (p.yaml)", "P (other/p.yaml)"]
 
 
 def test_statuses_are_registered_once_for_severity_renderers_and_the_schema():

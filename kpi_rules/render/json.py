@@ -1,16 +1,18 @@
 """The JSON scorecard format, documented by schemas/scorecard.schema.json.
 
-One document, one scorecard per line. A check of thousands of clients gives
-tens of thousands of scorecards of dozens of KPIs each, so the text of each
-scorecard is composed by polars from the scored frame, a chunk of rows at a
-time, never as Python objects per KPI: the constant parts (ids, labels, units,
-target thresholds) are encoded once and the per-period values column-wise.
+One document: first what the scorecards refer to (per playbook, the goals and
+KPIs with their labels, units and directions: once, not in every scorecard),
+then one scorecard per line. A check of thousands of clients gives tens of
+thousands of scorecards of dozens of KPIs each, so the text of each scorecard
+is composed by polars from the scored frame, a chunk of rows at a time, never
+as Python objects per KPI: the constant parts (ids, target thresholds) are
+encoded once and the per-period values column-wise.
 """
 
 from __future__ import annotations
 
 import json
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -33,9 +35,11 @@ IN_FLIGHT = 3
 
 def render_json(results: Results, console: Console) -> None:
     stream = console.file
-    stream.write(f'{{"kpi_rules_version":{_text(__version__)},"scorecards":[\n')
+    names = _playbook_names(results)
+    definitions = _text(_definitions(results, names))
+    stream.write(f'{{"kpi_rules_version":{_text(__version__)},\n"playbooks":{definitions},\n"scorecards":[\n')
     stream.flush()
-    line_of = {id(group): _scorecard_line(group, results.lang) for group in results.groups}
+    line_of = {id(group): _scorecard_line(group, names[id(group.playbook)]) for group in results.groups}
     fragments = {id(group): _client_fragments(group) for group in results.groups}
     chunks = list(_chunks(results))
 
@@ -65,6 +69,28 @@ def _write_lines(lines: pl.DataFrame, stream) -> None:
     lines.write_csv(stream, include_header=False, quote_style="never")
 
 
+def _playbook_names(results: Results) -> dict[int, str]:
+    """Each playbook's key in the document: its name, with its path when two playbooks share a name."""
+    playbooks = {id(group.playbook): group.playbook for group in results.groups}
+    counts = Counter(playbook.name for playbook in playbooks.values())
+    return {key: p.name if counts[p.name] == 1 else f"{p.name} ({p.path})" for key, p in playbooks.items()}
+
+
+def _definitions(results: Results, names: dict[int, str]) -> dict:
+    """Per playbook, the goals and KPIs its scorecards use, labelled in the results' language."""
+    definitions: dict[str, dict] = {}
+    for group in results.groups:
+        playbook = group.playbook
+        entry = definitions.setdefault(names[id(playbook)], {"goals": {}, "kpis": {}})
+        for goal_id in group.goals:
+            goal = playbook.goals[goal_id]
+            entry["goals"][goal_id] = {"label": goal.label(results.lang), "kpis": list(goal.kpis)}
+        for kpi_id in group.kpis:
+            kpi = playbook.kpis[kpi_id]
+            entry["kpis"][kpi_id] = {"label": kpi.label(results.lang), "unit": kpi.unit, "better": kpi.better}
+    return definitions
+
+
 def _chunks(results: Results) -> Iterator[tuple[ScoredGroup, int, int]]:
     """(group, first row, row count) in report order: clients in the order they came, a client's periods together."""
     blocks = []
@@ -90,7 +116,7 @@ def _chunks(results: Results) -> Iterator[tuple[ScoredGroup, int, int]]:
             yield results.groups[group], start + offset, min(ROWS_PER_CHUNK, length - offset)
 
 
-def _scorecard_line(group: ScoredGroup, lang: str) -> pl.Expr:
+def _scorecard_line(group: ScoredGroup, playbook_name: str) -> pl.Expr:
     """One scorecard's JSON text, from its row and its client's fragments (see _client_fragments)."""
     playbook = group.playbook
     severity = {status: rank for rank, status in enumerate(SEVERITY)}
@@ -102,7 +128,7 @@ def _scorecard_line(group: ScoredGroup, lang: str) -> pl.Expr:
 
     parts: list[pl.Expr | str] = [
         '{"client":', pl.col("client_json"),
-        f',"playbook":{_text(playbook.name)},"currency":', pl.col("currency_json"),
+        f',"playbook":{_text(playbook_name)},"currency":', pl.col("currency_json"),
         ',"period":{"start":"', pl.col("period_start").cast(pl.String),
         '","end":"', pl.col("period_end").cast(pl.String),
         f'","grain":{_text(next(iter(group.clients.values())).grain)},"days":', pl.col("days").cast(pl.String),
@@ -115,19 +141,13 @@ def _scorecard_line(group: ScoredGroup, lang: str) -> pl.Expr:
         parts += [("," if index else "") + f'"{status}":', count.cast(pl.String)]
     parts.append('},"goals":[')
     for index, goal_id in enumerate(group.goals):
-        goal = playbook.goals[goal_id]
-        parts += [
-            ("," if index else "") + f'{{"id":{_text(goal.id)},"label":{_text(goal.label(lang))},"status":"',
-            worst(goal.kpis),
-            f'","kpis":{_text(list(goal.kpis))}}}',
-        ]
+        parts += [("," if index else "") + f'{{"id":{_text(goal_id)},"status":"', worst(playbook.goals[goal_id].kpis), '"}']
     parts.append('],"kpis":[')
     for index, kpi_id in enumerate(group.kpis):
-        kpi = playbook.kpis[kpi_id]
         parts += [
-            ("," if index else "") + f'{{"id":{_text(kpi_id)},"label":{_text(kpi.label(lang))},"value":',
+            ("," if index else "") + f'{{"id":{_text(kpi_id)},"value":',
             _number(value_column(kpi_id)),
-            f',"unit":{_text(kpi.unit)},"better":{_text(kpi.better)},"status":"',
+            ',"status":"',
             pl.col(status_column(kpi_id)),
             '","target":', pl.col(f"target_json:{kpi_id}"),
             ',"gap":', _number(gap_column(kpi_id)),
