@@ -132,7 +132,7 @@ def compare(kpi_rules_json: Path, pandas_json: Path) -> list[str]:
             if not same_value or row[f"status:{kpi['id']}"] != kpi["status"]:
                 differences.append(
                     f"{card['client']} {card['period']['start']} {kpi['id']}: kpi-rules {got} {kpi['status']}, "
-                    f"pandas {expected} {row[f'status:' + kpi['id']]}"
+                    f"pandas {expected} {row['status:' + kpi['id']]}"
                 )
             compared += 1
     print(f"  compared {compared:,} values and statuses with pandas: {len(differences)} differences")

@@ -35,7 +35,10 @@ def aggregate(
         pl.col("date").dt.truncate(every).alias("period_start"),
         *[expression.alias(f"row:{name}") for name, expression in row_values.items()],
     )
-    keys = ["client", "channel", "period_start"] if channels else ["client", "period_start"]
+    # A client is also told apart by the client file (group) its rows came through, if any: a name in two
+    # files must come out as two rows, to be reported, not silently added up.
+    client = ["group", "client"] if "group" in columns else ["client"]
+    keys = [*client, "channel", "period_start"] if channels else [*client, "period_start"]
     stocks = [metric for metric in present if metric.agg in ("last", "first")]
     if stocks:
         # A stock's value is the one on its last (first) date with a value: that date is found first, in a
@@ -54,13 +57,13 @@ def aggregate(
         **({} if channels else {"days_with_data": pl.col("date").n_unique()}),
     )
     if channels:
-        coverage = rows.group_by("client", "period_start").agg(days_with_data=pl.col("date").n_unique())
-        per_client = per_group.group_by("client", "period_start").agg(
+        coverage = rows.group_by(*client, "period_start").agg(days_with_data=pl.col("date").n_unique())
+        per_client = per_group.group_by(*client, "period_start").agg(
             *[expression for metric in present for expression in _across_channels(metric)],
             *[pl.col(f"{part}:{name}").sum() for name in row_values for part in ("sum", "count")],
             pl.col("last_date").max(),
             pl.col("whole_periods").all(),
-        ).join(coverage, on=["client", "period_start"])
+        ).join(coverage, on=[*client, "period_start"])
     else:
         per_client = per_group
     per_client = per_client.with_columns(
@@ -77,7 +80,7 @@ def aggregate(
 
     # A period is complete when the data reaches its last day, or when the data comes a period per row.
     period_end = pl.col("period_start").dt.offset_by(every) - pl.duration(days=1)
-    over_client = {"partition_by": "client"}
+    over_client = {"partition_by": client}
     return (
         per_client.with_columns(period_end=period_end, previous_start=pl.col("period_start").dt.offset_by(f"-{every}"))
         .with_columns(
@@ -86,7 +89,7 @@ def aggregate(
             | pl.col("whole_periods").all().over(**over_client),
         )
         .drop("last_date", "whole_periods")
-        .sort("client", "period_start")
+        .sort(*client, "period_start")
     )
 
 

@@ -3,7 +3,9 @@
 Each distinct source (file plus reading options) is read once, however many
 client files share it. Columns are renamed by the source's mapping, the date
 parsed, metrics coerced to Float64 column-wise; a cell that is not a number or
-a date is reported with its file, line and column.
+a date is reported with its file, line and column. Large files are scanned
+rather than read (see ``read_source``), so their rows stream through the
+aggregation without being held in memory.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ UTF8_CHECK_BYTES = 1 << 20
 CSV_FIRST_DATA_LINE = 2  # line 1 is the header
 
 
-def load_data(groups: list[ClientGroupDef]) -> tuple[pl.LazyFrame, list[ClientDef]]:
-    """Every client's rows (columns client, channel, date and one Float64 per metric), and the clients found.
+def load_data(groups: list[ClientGroupDef]) -> pl.LazyFrame:
+    """Every group's rows: client, channel, date, one Float64 per metric, and ``group`` (its index in ``groups``).
 
-    A group with ``clients: all`` becomes every client its data has, in name order.
+    Nothing is read yet where it can be scanned: which clients a group has (``clients: all``) is known
+    once the rows are aggregated, see ``find_clients``.
     """
-    metric_ids = sorted({metric for group in groups for metric in group.template.playbook.metrics})
+    metric_ids = _metric_ids(groups)
     problems: list[Diagnostic] = []
     frames: dict[SourceDef, pl.LazyFrame] = {}
     for source in dict.fromkeys(source for group in groups for source in group.template.sources):
@@ -37,30 +40,58 @@ def load_data(groups: list[ClientGroupDef]) -> tuple[pl.LazyFrame, list[ClientDe
             frames[source] = read_source(source, metric_ids)
         except InputError as error:
             problems.extend(error.diagnostics)
+    rows: list[pl.LazyFrame] = []
+    for index, group in enumerate(groups):
+        for source in group.template.sources:
+            if source in frames:
+                try:
+                    rows.append(_rows_of(group, source, frames[source]).with_columns(group=pl.lit(index, pl.Int32)))
+                except InputError as error:
+                    problems.extend(error.diagnostics)
     if problems:
         raise InputError(problems)
+    return pl.concat(rows, how="diagonal_relaxed")
 
-    rows: list[pl.LazyFrame] = []
+
+def find_clients(groups: list[ClientGroupDef], found: dict[int, list[str]]) -> list[ClientDef]:
+    """The clients of the groups, given the client names each group's rows have (by group index).
+
+    ``clients: all`` takes every name, in name order; a listed client without rows, an override for a
+    client without rows and a client in two files are errors.
+    """
+    problems: list[Diagnostic] = []
     clients: list[ClientDef] = []
-    for group in groups:
-        try:
-            group_rows = [_rows_of(group, source, frames[source]) for source in group.template.sources]
-        except InputError as error:
-            problems.extend(error.diagnostics)
-            continue
-        found = set(pl.concat([frame.select("client") for frame in group_rows]).unique().collect()["client"].to_list())
-        names = group.names if group.names is not None else tuple(sorted(found))
-        problems += [_no_rows(group.path, name, group, frames) for name in names if name not in found]
+    for index, names_found in found.items():
+        group = groups[index]
+        names = group.names if group.names is not None else tuple(sorted(names_found))
+        problems += [_no_rows(group, name) for name in names if name not in names_found]
         if group.names is None:
-            problems += [_no_rows(group.path, name, group, frames, "override for") for name in group.overrides if name not in found]
-            if not names:
-                problems.append(Diagnostic(group.path, None, None, "KR305", "clients: all, but the data has no rows"))
-        rows.extend(group_rows)
+            problems += [_no_rows(group, name, "override for") for name in group.overrides if name not in names_found]
         clients.extend(group.client(name) for name in names)
     problems += _defined_twice(clients)
     if problems:
         raise InputError(problems)
-    return pl.concat(rows, how="diagonal_relaxed"), clients
+    return clients
+
+
+def diagnose(groups: list[ClientGroupDef], error: Exception) -> InputError:
+    """Why scanning the data failed: every source read the slow way, which reports bad cells one by one."""
+    metric_ids = _metric_ids(groups)
+    problems: list[Diagnostic] = []
+    for source in dict.fromkeys(source for group in groups for source in group.template.sources):
+        try:
+            read_source(source, metric_ids, scan=False)
+        except InputError as found:
+            problems.extend(found.diagnostics)
+    if not problems:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        paths = ", ".join(sorted({str(source.path) for group in groups for source in group.template.sources}))
+        problems.append(Diagnostic(paths, None, None, "KR301", f"cannot read the data: {message}"))
+    return InputError(problems)
+
+
+def _metric_ids(groups: list[ClientGroupDef]) -> list[str]:
+    return sorted({metric for group in groups for metric in group.template.playbook.metrics})
 
 
 def _rows_of(group: ClientGroupDef, source: SourceDef, frame: pl.LazyFrame) -> pl.LazyFrame:
@@ -74,11 +105,20 @@ def _rows_of(group: ClientGroupDef, source: SourceDef, frame: pl.LazyFrame) -> p
     return frame.filter(pl.col("client") == names[0]) if len(names) == 1 else frame.filter(pl.col("client").is_in(names))
 
 
-def _no_rows(path: str, name: str, group: ClientGroupDef, frames: dict[SourceDef, pl.LazyFrame], what: str = "client") -> Diagnostic:
-    sources = [frames[source] for source in group.template.sources if "client" in frames[source].collect_schema().names()]
-    names = sorted({name for frame in sources for name in frame.select(pl.col("client").unique().drop_nulls()).collect()["client"]})
+def _no_rows(group: ClientGroupDef, name: str, what: str = "client") -> Diagnostic:
+    names = sorted({found for source in group.template.sources for found in _client_names(source)})
     hint = f"; the client column has: {', '.join(names[:10])}" + ("..." if len(names) > 10 else "") if names else ""
-    return Diagnostic(path, None, None, "KR305", f'no data rows for {what} "{name}"{did_you_mean(name, names)}{hint}')
+    return Diagnostic(group.path, None, None, "KR305", f'no data rows for {what} "{name}"{did_you_mean(name, names)}{hint}')
+
+
+def _client_names(source: SourceDef) -> list[str]:
+    """The names in a source's client column (for a hint: read again, only when something is wrong)."""
+    frame = _read_raw(source, [], scan=False).lazy()
+    mapping = {old: new for old, new in source.columns if new == "client"}
+    frame = frame.rename(mapping)
+    if "client" not in frame.collect_schema().names():
+        return []
+    return frame.select(pl.col("client").cast(pl.String).unique().drop_nulls()).collect()["client"].to_list()
 
 
 def _defined_twice(clients: list[ClientDef]) -> list[Diagnostic]:
@@ -91,13 +131,15 @@ def _defined_twice(clients: list[ClientDef]) -> list[Diagnostic]:
     return problems
 
 
-def read_source(source: SourceDef, metric_ids: list[str]) -> pl.LazyFrame:
+def read_source(source: SourceDef, metric_ids: list[str], *, scan: bool = True) -> pl.LazyFrame:
     """One data file as a typed frame: date (Date), client/channel (String), metrics (Float64).
 
-    A Parquet file whose columns have the right types is scanned, not read: nothing in it can be a bad
-    cell, and the query that aggregates it can stream, so files larger than memory work.
+    With ``scan``, a UTF-8 CSV file and a Parquet file with numeric metric columns are scanned, not read:
+    the query that aggregates them streams, so files larger than memory work. A cell that will not parse
+    then fails that query, and ``diagnose`` reads the file again without ``scan``, which reports every bad
+    cell with its line and column.
     """
-    raw = _read_raw(source, metric_ids)
+    raw = _read_raw(source, metric_ids, scan=scan)
     raw_columns = raw.collect_schema().names()
     mapping = dict(source.columns)
     problems = []
@@ -125,9 +167,8 @@ def read_source(source: SourceDef, metric_ids: list[str]) -> pl.LazyFrame:
     metrics = [column for column in columns if column in metric_ids]
     if isinstance(frame, pl.LazyFrame):
         schema = frame.collect_schema()
-        typed = schema["date"] in (pl.Date, pl.Datetime) and all(schema[m].is_numeric() for m in metrics)
-        # An empty date belongs to no period: such a file takes the eager path, which reports it.
-        if typed and frame.select(pl.col("date").null_count()).collect().item() == 0:
+        if all(schema[m].is_numeric() for m in metrics):
+            # Dates that will not parse (or are empty) come out null: pipeline asks diagnose to name them.
             return frame.select(
                 _parse_date(schema["date"], source.date_format).alias("date"),
                 *[pl.col(c).cast(pl.String) for c in ("client", "channel") if c in columns],
@@ -151,19 +192,22 @@ def _typed(frame: pl.DataFrame, metrics: list[str], source: SourceDef) -> pl.Dat
     ).with_columns(_parse_number(frame[m], source.decimal) for m in metrics)
 
 
-def _read_raw(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame | pl.LazyFrame:
-    """The file as read (Parquet: scanned), before renaming and typing."""
+def _read_raw(source: SourceDef, metric_ids: list[str], *, scan: bool) -> pl.DataFrame | pl.LazyFrame:
+    """The file as read (or scanned), before renaming and typing."""
     try:
         if source.format == "csv":
             if source.encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
                 with source.path.open("rb") as file:
                     _check_utf8(source, file.read(UTF8_CHECK_BYTES))
-                return _read_csv(source, source.path, metric_ids)  # polars reads the file itself, mapped
-            return _read_csv(source, io.BytesIO(source.path.read_bytes().decode(source.encoding).encode("utf-8")), metric_ids)
+                return _read_csv(source, source.path, metric_ids, scan=scan)  # polars reads the file itself, mapped
+            text = io.BytesIO(source.path.read_bytes().decode(source.encoding).encode("utf-8"))
+            return _read_csv(source, text, metric_ids, scan=False)
         if source.format == "parquet":
-            scan = pl.scan_parquet(source.path)
-            scan.collect_schema()  # reads the footer: a file that is not Parquet fails here, where it is reported
-            return scan
+            if not scan:
+                return pl.read_parquet(source.path)
+            frame = pl.scan_parquet(source.path)
+            frame.collect_schema()  # reads the footer: a file that is not Parquet fails here, where it is reported
+            return frame
         if source.format == "json":
             return pl.read_json(source.path, infer_schema_length=None)
         return _read_yaml_records(source)
@@ -176,17 +220,20 @@ def _read_raw(source: SourceDef, metric_ids: list[str]) -> pl.DataFrame | pl.Laz
         raise InputError([_file_problem(source, "KR301", f"cannot read {source.format.upper()}: {message}")]) from None
 
 
-def _read_csv(source: SourceDef, data: Path | io.BytesIO, metric_ids: list[str]) -> pl.DataFrame:
-    """Metric columns parsed as numbers by the CSV reader (fast); when a cell will not parse, the file is
-    read again as text, so that the bad cells can be reported rather than guessed at."""
+def _read_csv(source: SourceDef, data: Path | io.BytesIO, metric_ids: list[str], *, scan: bool) -> pl.DataFrame | pl.LazyFrame:
+    """Metric columns parsed as numbers by the CSV reader (fast: scanned, or read); when a cell will not
+    parse, the file is read again as text, so that the bad cells can be reported rather than guessed at."""
     options = {"separator": source.separator, "raise_if_empty": False}
     header = pl.read_csv(data, n_rows=0, infer_schema=False, **options).columns
     mapping = dict(source.columns)
     numeric = {column for column in header if mapping.get(column, column) in metric_ids}
     if numeric:
         schema = {column: pl.Float64 if column in numeric else pl.String for column in header}
+        typed = {"schema_overrides": schema, "decimal_comma": source.decimal == ",", **options}
+        if scan and isinstance(data, Path):
+            return pl.scan_csv(data, **typed)
         try:
-            return pl.read_csv(data, schema_overrides=schema, decimal_comma=source.decimal == ",", **options)
+            return pl.read_csv(data, **typed)
         except pl.exceptions.ComputeError:
             pass  # a cell that is not a plain number ("1 234,56", "n/a"): the text path below deals with it
     return pl.read_csv(data, infer_schema=False, **options)

@@ -61,31 +61,45 @@ def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") 
     import polars as pl
 
     from kpi_rules.aggregate import aggregate
-    from kpi_rules.data import load_data
+    from kpi_rules.data import diagnose, find_clients, load_data
     from kpi_rules.evaluate import evaluate, row_values
 
     span = None if period in (ALL, LATEST) else _parse_span(period)
-    rows, clients = load_data(groups)
-    order = {client.name: index for index, client in enumerate(clients)}
-    alike: dict[tuple[int, str], list[ClientDef]] = {}
-    for client in clients:
-        alike.setdefault((id(client.playbook), client.grain), []).append(client)
+    rows = load_data(groups)
+    columns = rows.collect_schema().names()
+    # Client files sharing a playbook and grain are aggregated and evaluated together.
+    alike: dict[tuple[int, str], list[int]] = {}
+    for index, group in enumerate(groups):
+        alike.setdefault((id(group.playbook), group.template.grain), []).append(index)
 
+    evaluated_sets = []
+    for (_, grain), indices in alike.items():
+        playbook = groups[indices[0]].playbook
+        kpis = list(dict.fromkeys(kpi for i in indices for kpi in _kpis_of(groups[i])))
+        mine = rows.filter(pl.col("group").is_in(indices)) if len(alike) > 1 else rows
+        try:
+            # Streaming: rows are read, parsed and aggregated a batch at a time, never all in memory.
+            periods = aggregate(mine, dict(playbook.metrics), grain, row_values(playbook, kpis, columns)).collect(engine="streaming")
+        except pl.exceptions.PolarsError as error:
+            raise diagnose([groups[i] for i in indices], error) from None
+        if periods["period_start"].null_count():
+            raise diagnose([groups[i] for i in indices], ValueError("a date is empty or not a date"))
+        found = {i: [] for i in indices} | dict(periods.group_by("group").agg(pl.col("client").unique()).iter_rows())
+        evaluated_sets.append((playbook, indices, periods, found, kpis))
+
+    clients = find_clients(groups, {i: names for _, _, _, found, _ in evaluated_sets for i, names in found.items()})
+    order = {client.name: index for index, client in enumerate(clients)}
+    by_group: dict[str, ClientDef] = {client.name: client for client in clients}
     scored: list[ScoredGroup] = []
     problems: list[Diagnostic] = []
-    for (_, grain), members in alike.items():
-        playbook = members[0].playbook
-        names = [client.name for client in members]
-        kpis = list(dict.fromkeys(kpi for client in members for kpi in client.kpis))
-        mine = rows.filter(pl.col("client").is_in(names)) if len(alike) > 1 else rows
-        periods = aggregate(mine, dict(playbook.metrics), grain, row_values(playbook, kpis, rows.collect_schema().names()))
-        # Streaming: a Parquet file larger than memory is aggregated a batch of rows at a time.
-        evaluated = evaluate(periods, playbook, members, kpis).collect(engine="streaming")
+    for playbook, indices, periods, found, kpis in evaluated_sets:
+        members = [by_group[name] for i in indices for name in sorted(found[i]) if name in by_group]
+        evaluated = evaluate(periods.lazy(), playbook, members, kpis).collect()
         selected = _select_periods(evaluated, period, span).with_columns(
             order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)
         ).sort("order", "period_start")
-        found = set(selected["client"].unique().to_list())
-        problems += [_no_period(client, evaluated, period) for client in members if client.name not in found]
+        present = set(selected["client"].unique().to_list())
+        problems += [_no_period(client, evaluated, period) for client in members if client.name not in present]
         by_goals: dict[tuple[str, ...], dict[str, ClientDef]] = {}
         for client in members:
             by_goals.setdefault(client.goals, {})[client.name] = client
@@ -95,6 +109,12 @@ def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") 
     if problems:
         raise InputError(problems)
     return Results(tuple(scored), lang)
+
+
+def _kpis_of(group: ClientGroupDef) -> list[str]:
+    """Every KPI a client of the file may be scored on: the shared goals' and the overrides'."""
+    goal_sets = [group.template.goals, *(o.goals for o in group.overrides.values() if o.goals)]
+    return [kpi for goals in goal_sets for goal in goals for kpi in group.playbook.goals[goal].kpis]
 
 
 def _parse_span(period: str) -> PeriodSpan:

@@ -132,3 +132,27 @@ def test_client_missing_from_a_shared_file(write):
     client = write("c.yaml", "kpi-rules: 1\nclient: Acme\nplaybook: playbook.yaml\ngoals: [leads]\ndata: all.csv\n")
     with pytest.raises(InputError, match='no data rows for client "Acme" \\(did you mean "Acme Ltd"\\?\\)'):
         score(compile_clients([client]))
+
+
+@pytest.mark.parametrize("data_csv, message", [
+    ("date,spend\n2026-10-01,10\n2026-10-02,ten\n", 'data.csv:3:2: error KR302 "ten" in column "spend" is not a number'),
+    ("date,spend\n2026-10-01,10\n,20\n", 'data.csv:3:1: error KR303 an empty cell in column "date" is not a date'),
+    ("date,spend\n2026-10-01,10\n2026-1O-02,20\n", 'data.csv:3:1: error KR303 "2026-1O-02" in column "date" is not a date'),
+])
+def test_a_scanned_file_with_a_bad_cell_is_read_again_to_name_it(mini_agency, data_csv, message):
+    client = mini_agency(data_csv)
+    with pytest.raises(InputError) as caught:
+        score(compile_clients([client]))
+    assert message in str(caught.value)
+
+
+def test_an_empty_date_in_a_scanned_parquet_file_is_named(write, tmp_path):
+    import datetime as dt
+
+    import polars as pl
+
+    pl.DataFrame({"date": [dt.date(2026, 10, 1), None], "spend": [1.0, 2.0]}).write_parquet(tmp_path / "d.parquet")
+    write("playbook.yaml", "kpi-rules: 1\nextends: [builtin:smm]\n")
+    client = write("c.yaml", "kpi-rules: 1\nclient: A\nplaybook: playbook.yaml\ngoals: [leads]\ndata: d.parquet\n")
+    with pytest.raises(InputError, match='row 2: an empty cell in column "date" is not a date'):
+        score(compile_clients([client]))
