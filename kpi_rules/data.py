@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import io
+from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
@@ -53,7 +54,7 @@ def load_data(groups: list[ClientGroupDef]) -> pl.LazyFrame:
     return pl.concat(rows, how="diagonal_relaxed")
 
 
-def find_clients(groups: list[ClientGroupDef], found: dict[int, list[str]]) -> list[ClientDef]:
+def find_clients(groups: list[ClientGroupDef], found: dict[int, Collection[str]]) -> list[ClientDef]:
     """The clients of the groups, given the client names each group's rows have (by group index).
 
     ``clients: all`` takes every name, in name order; a listed client without rows, an override for a
@@ -61,8 +62,9 @@ def find_clients(groups: list[ClientGroupDef], found: dict[int, list[str]]) -> l
     """
     problems: list[Diagnostic] = []
     clients: list[ClientDef] = []
-    for index, names_found in found.items():
+    for index, names_in_rows in found.items():
         group = groups[index]
+        names_found = set(names_in_rows)
         names = group.names if group.names is not None else tuple(sorted(names_found))
         problems += [_no_rows(group, name) for name in names if name not in names_found]
         if group.names is None:

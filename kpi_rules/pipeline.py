@@ -1,20 +1,26 @@
 """The road from YAML to scorecards, one stage after another.
 
-compile (client files -> ClientDef) -> load data -> aggregate -> evaluate ->
-select periods -> results. The CLI calls ``compile_clients`` and ``score`` and
-renders what comes back; nothing here prints. polars and the data stages are
+compile (client files -> ClientGroupDef) -> load data (scanned where it can be)
+-> aggregate (streaming) -> the clients found in the rows -> evaluate -> select
+periods -> results. The CLI calls ``compile_clients`` and ``score`` and renders
+what comes back; nothing here prints. polars and the data stages are
 imported inside the functions that use them, so validate and list never load them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kpi_rules.compile import Compiler
 from kpi_rules.diagnostics import Diagnostic, InputError
-from kpi_rules.model import ClientDef, ClientGroupDef
+from kpi_rules.model import ClientDef, ClientGroupDef, PlaybookDef
 from kpi_rules.periods import ALL, LATEST, PeriodSpan, parse_period
 from kpi_rules.results import Results, ScoredGroup
+
+if TYPE_CHECKING:
+    import polars as pl
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -56,59 +62,87 @@ def compile_clients(paths: list[Path]) -> list[ClientGroupDef]:
     return groups
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """Client files that share a playbook and grain, aggregated together: a row per client and period."""
+
+    playbook: PlaybookDef
+    indices: list[int]  # of the client files in the batch
+    kpis: list[str]
+    periods: pl.DataFrame
+    found: dict[int, list[str]]  # client names in each file's rows
+
+
 def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") -> Results:
     """Every selected period's scorecard for every client, in the order the clients came; labels in ``lang``."""
-    import polars as pl
-
-    from kpi_rules.aggregate import aggregate
-    from kpi_rules.data import diagnose, find_clients, load_data
-    from kpi_rules.evaluate import evaluate, row_values
+    from kpi_rules.data import find_clients, load_data
 
     span = None if period in (ALL, LATEST) else _parse_span(period)
     rows = load_data(groups)
-    columns = rows.collect_schema().names()
-    # Client files sharing a playbook and grain are aggregated and evaluated together.
     alike: dict[tuple[int, str], list[int]] = {}
     for index, group in enumerate(groups):
         alike.setdefault((id(group.playbook), group.template.grain), []).append(index)
+    batches = [_aggregate(rows, groups, indices, grain, filtered=len(alike) > 1) for (_, grain), indices in alike.items()]
+    clients = find_clients(groups, {index: names for batch in batches for index, names in batch.found.items()})
 
-    evaluated_sets = []
-    for (_, grain), indices in alike.items():
-        playbook = groups[indices[0]].playbook
-        kpis = list(dict.fromkeys(kpi for i in indices for kpi in _kpis_of(groups[i])))
-        mine = rows.filter(pl.col("group").is_in(indices)) if len(alike) > 1 else rows
-        try:
-            # Streaming: rows are read, parsed and aggregated a batch at a time, never all in memory.
-            periods = aggregate(mine, dict(playbook.metrics), grain, row_values(playbook, kpis, columns)).collect(engine="streaming")
-        except pl.exceptions.PolarsError as error:
-            raise diagnose([groups[i] for i in indices], error) from None
-        if periods["period_start"].null_count():
-            raise diagnose([groups[i] for i in indices], ValueError("a date is empty or not a date"))
-        found = {i: [] for i in indices} | dict(periods.group_by("group").agg(pl.col("client").unique()).iter_rows())
-        evaluated_sets.append((playbook, indices, periods, found, kpis))
-
-    clients = find_clients(groups, {i: names for _, _, _, found, _ in evaluated_sets for i, names in found.items()})
     order = {client.name: index for index, client in enumerate(clients)}
-    by_group: dict[str, ClientDef] = {client.name: client for client in clients}
+    client_named = {client.name: client for client in clients}
     scored: list[ScoredGroup] = []
     problems: list[Diagnostic] = []
-    for playbook, indices, periods, found, kpis in evaluated_sets:
-        members = [by_group[name] for i in indices for name in sorted(found[i]) if name in by_group]
-        evaluated = evaluate(periods.lazy(), playbook, members, kpis).collect()
-        selected = _select_periods(evaluated, period, span).with_columns(
-            order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)
-        ).sort("order", "period_start")
-        present = set(selected["client"].unique().to_list())
-        problems += [_no_period(client, evaluated, period) for client in members if client.name not in present]
-        by_goals: dict[tuple[str, ...], dict[str, ClientDef]] = {}
-        for client in members:
-            by_goals.setdefault(client.goals, {})[client.name] = client
-        for goals, named in by_goals.items():
-            frame = selected if len(by_goals) == 1 else selected.filter(pl.col("client").is_in(list(named)))
-            scored.append(ScoredGroup(frame, playbook, goals, next(iter(named.values())).kpis, named))
+    for batch in batches:
+        members = [client_named[name] for index in batch.indices for name in batch.found[index]]
+        groups_scored, missing = _evaluate(batch, members, order, period, span)
+        scored += groups_scored
+        problems += missing
     if problems:
         raise InputError(problems)
     return Results(tuple(scored), lang)
+
+
+def _aggregate(rows, groups: list[ClientGroupDef], indices: list[int], grain: str, *, filtered: bool) -> _Batch:
+    import polars as pl
+
+    from kpi_rules.aggregate import aggregate
+    from kpi_rules.data import diagnose
+    from kpi_rules.evaluate import row_values
+
+    playbook = groups[indices[0]].playbook
+    kpis = list(dict.fromkeys(kpi for index in indices for kpi in _kpis_of(groups[index])))
+    mine = rows.filter(pl.col("group").is_in(indices)) if filtered else rows
+    per_row = row_values(playbook, kpis, rows.collect_schema().names())
+    try:
+        # Streaming: rows are read, parsed and aggregated a batch at a time, never all in memory.
+        periods = aggregate(mine, dict(playbook.metrics), grain, per_row).collect(engine="streaming")
+    except pl.exceptions.PolarsError as error:
+        raise diagnose([groups[index] for index in indices], error) from None
+    if periods["period_start"].null_count():
+        raise diagnose([groups[index] for index in indices], ValueError("a date is empty or not a date"))
+    found = {index: [] for index in indices} | dict(periods.group_by("group").agg(pl.col("client").unique()).iter_rows())
+    return _Batch(playbook, indices, kpis, periods, found)
+
+
+def _evaluate(
+    batch: _Batch, members: list[ClientDef], order: dict[str, int], period: str, span: PeriodSpan | None
+) -> tuple[list[ScoredGroup], list[Diagnostic]]:
+    """The batch's KPIs and statuses in the selected periods, as one ScoredGroup per set of goals."""
+    import polars as pl
+
+    from kpi_rules.evaluate import evaluate
+
+    evaluated = evaluate(batch.periods.lazy(), batch.playbook, members, batch.kpis).collect()
+    selected = _select_periods(evaluated, period, span).with_columns(
+        order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)
+    ).sort("order", "period_start")
+    present = set(selected["client"].unique().to_list())
+    missing = [_no_period(client, evaluated, period) for client in members if client.name not in present]
+    by_goals: dict[tuple[str, ...], dict[str, ClientDef]] = {}
+    for client in members:
+        by_goals.setdefault(client.goals, {})[client.name] = client
+    scored = []
+    for goals, named in by_goals.items():
+        frame = selected if len(by_goals) == 1 else selected.filter(pl.col("client").is_in(list(named)))
+        scored.append(ScoredGroup(frame, batch.playbook, goals, next(iter(named.values())).kpis, named))
+    return scored, missing
 
 
 def _kpis_of(group: ClientGroupDef) -> list[str]:
