@@ -19,13 +19,13 @@ from kpi_rules.columns import mean_column, reason_column
 from kpi_rules.model import MetricDef
 
 EVERY = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
-PERIOD_COLUMNS = ("client", "period_start", "period_end", "previous_start", "days", "days_with_data", "complete")
 
 
 def aggregate(
     rows: pl.LazyFrame, metrics: dict[str, MetricDef], grain: str, row_values: dict[str, pl.Expr] | None = None
 ) -> pl.LazyFrame:
-    """One row per client and period: the PERIOD_COLUMNS, one column per metric, reason and mean columns."""
+    """One row per client and period: client (and group), period_start, period_end, previous_start, days,
+    days_with_data, complete; one column per metric; the reason and mean columns."""
     every = EVERY[grain]
     row_values = row_values or {}
     columns = rows.collect_schema().names()
@@ -47,8 +47,7 @@ def aggregate(
         rows = rows.join(dates, on=keys, how="left", nulls_equal=True)
     # Means of row values travel as sum and count, so that rows of every channel weigh the same.
     # Without a channel column the first step is already per client: one pass over the rows.
-    first_step = rows.group_by(keys)
-    per_group = first_step.agg(
+    per_group = rows.group_by(keys).agg(
         *[expression for metric in present for expression in _within_channel(metric)],
         *[pl.col(f"row:{name}").sum().alias(f"sum:{name}") for name in row_values],
         *[pl.col(f"row:{name}").count().alias(f"count:{name}") for name in row_values],
@@ -80,13 +79,12 @@ def aggregate(
 
     # A period is complete when the data reaches its last day, or when the data comes a period per row.
     period_end = pl.col("period_start").dt.offset_by(every) - pl.duration(days=1)
-    over_client = {"partition_by": client}
     return (
         per_client.with_columns(period_end=period_end, previous_start=pl.col("period_start").dt.offset_by(f"-{every}"))
         .with_columns(
             days=(pl.col("period_end") - pl.col("period_start")).dt.total_days() + 1,
-            complete=(pl.col("period_end") <= pl.col("last_date").max().over(**over_client))
-            | pl.col("whole_periods").all().over(**over_client),
+            complete=(pl.col("period_end") <= pl.col("last_date").max().over(client))
+            | pl.col("whole_periods").all().over(client),
         )
         .drop("last_date", "whole_periods")
         .sort(*client, "period_start")

@@ -31,7 +31,3 @@ def reason_column_of_kpi(kpi: str) -> str:
 def threshold_column(kpi: str, threshold: str) -> str:
     return f"{threshold}:{kpi}"
 
-
-def target_json_column(kpi: str) -> str:
-    """The KPI's thresholds as JSON text, for the JSON renderer."""
-    return f"target_json:{kpi}"
