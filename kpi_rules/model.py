@@ -172,7 +172,7 @@ class ClientOverrideDef:
 class ClientGroupDef:
     """A client file: one client, or many sharing goals and targets (an agency's standard package).
 
-    ``names`` is None for ``clients: all``: every client the data has, known once it is read.
+    ``names`` is None for ``clients: all``: every client the data has, known once its rows are aggregated.
     """
 
     path: str
