@@ -110,9 +110,11 @@ def _aggregate(rows, groups: list[ClientGroupDef], indices: list[int], grain: st
     kpis = list(dict.fromkeys(kpi for index in indices for kpi in _kpis_of(groups[index])))
     mine = rows.filter(pl.col("group").is_in(indices)) if filtered else rows
     per_row = row_values(playbook, kpis, rows.collect_schema().names())
+    # Only the metrics the scored KPIs read: a scanned file's other columns are then never parsed.
+    metrics = {metric: playbook.metrics[metric] for kpi in kpis for metric in playbook.inputs(kpi)}
     try:
         # Streaming: rows are read, parsed and aggregated a batch at a time, never all in memory.
-        periods = aggregate(mine, dict(playbook.metrics), grain, per_row).collect(engine="streaming")
+        periods = aggregate(mine, metrics, grain, per_row).collect(engine="streaming")
     except pl.exceptions.PolarsError as error:
         raise diagnose([groups[index] for index in indices], error) from None
     if periods["period_start"].null_count():

@@ -156,3 +156,12 @@ def test_an_empty_date_in_a_scanned_parquet_file_is_named(write, tmp_path):
     client = write("c.yaml", "kpi-rules: 1\nclient: A\nplaybook: playbook.yaml\ngoals: [leads]\ndata: d.parquet\n")
     with pytest.raises(InputError, match='row 2: an empty cell in column "date" is not a date'):
         score(compile_clients([client]))
+
+
+def test_only_the_columns_the_scored_kpis_read_are_parsed(mini_agency):
+    """Text in a column no scored KPI reads is not looked at; in a column one reads, it is an error."""
+    data = "date,spend,leads,likes\n2026-10-01,3000,50,lots\n"
+    (card,) = score(compile_clients([mini_agency(data, goals="[leads]")]), "2026-10")
+    assert next(kpi for kpi in card.kpis if kpi.id == "cpl").value == 60.0
+    with pytest.raises(InputError, match='"lots" in column "likes" is not a number'):
+        score(compile_clients([mini_agency(data, goals="[community]")]), "2026-10")
