@@ -30,6 +30,7 @@ from kpi_rules.model import (
     PlaybookDef,
     SourceDef,
     TargetDef,
+    kpis_used,
 )
 from kpi_rules.resources import BUILTIN_PREFIX, builtin_names, builtin_path
 from kpi_rules.schema import validate_document
@@ -248,12 +249,9 @@ class Compiler:
         for kpi in kpis.values():
             if kpi.method != "mean_of_rows":
                 continue
-            seen, pending = set(), [kpi.id]
-            while pending:
-                current = pending.pop()
-                seen.add(current)
-                formula = kpis[current].formula
-                via = f' (through "{current}")' if current != kpi.id else ""
+            for used in sorted(kpis_used(kpis, metrics, [kpi.id])):
+                formula = kpis[used].formula
+                via = f' (through "{used}")' if used != kpi.id else ""
                 problems = sorted(formula.names & PERIOD_NAMES.keys()) + [f"{f}()" for f in sorted(formula.functions & PERIOD_FUNCTIONS)]
                 for problem in problems:
                     self.diagnostics.append(
@@ -263,7 +261,6 @@ class Compiler:
                             "evaluates the formula on each data row",
                         )
                     )
-                pending += [n for n in formula.names if n in kpis and n not in metrics and n not in seen]
 
     def _check_goals_served(self, kpis: dict[str, KpiDef], goals: dict[str, GoalDef], origins: dict[str, _Origin]) -> None:
         for kpi in kpis.values():

@@ -27,6 +27,7 @@ from kpi_rules.model import (
     KpiDef,
     PlaybookDef,
     TargetDef,
+    kpis_used,
 )
 
 NO_TARGET = TargetDef()
@@ -34,12 +35,7 @@ NO_TARGET = TargetDef()
 
 def needed_kpis(playbook: PlaybookDef, kpis: list[str]) -> list[KpiDef]:
     """``kpis`` and the KPIs their formulas use, in dependency order."""
-    wanted, pending = set(), list(kpis)
-    while pending:
-        kpi = pending.pop()
-        if kpi not in wanted:
-            wanted.add(kpi)
-            pending += [n for n in playbook.kpis[kpi].formula.names if n in playbook.kpis and n not in playbook.metrics]
+    wanted = kpis_used(playbook.kpis, playbook.metrics, kpis)
     return [kpi for kpi in playbook.kpis.values() if kpi.id in wanted]
 
 

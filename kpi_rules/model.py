@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Mapping
 
 from kpi_rules.expressions import ParsedFormula
 
@@ -50,6 +50,18 @@ class _Labelled:
 
     def label(self, lang: str = "en") -> str:
         return label_text(self.labels, lang, self.id)
+
+
+def kpis_used(kpis: Mapping[str, KpiDef], metrics: Collection[str], roots: Iterable[str]) -> set[str]:
+    """``roots`` and every KPI their formulas use, however deep (a name that is also a metric means the metric)."""
+    found: set[str] = set()
+    pending = list(roots)
+    while pending:
+        kpi = pending.pop()
+        if kpi not in found:
+            found.add(kpi)
+            pending += [name for name in kpis[kpi].formula.names if name in kpis and name not in metrics]
+    return found
 
 
 @dataclass(frozen=True)
@@ -112,16 +124,8 @@ class PlaybookDef:
 
     def inputs(self, kpi_id: str) -> list[str]:
         """The raw metrics a KPI reads, through the KPIs its formula uses, sorted."""
-        found, pending, seen = set(), [kpi_id], set()
-        while pending:
-            current = pending.pop()
-            seen.add(current)
-            for name in self.kpis[current].formula.names:
-                if name in self.metrics:
-                    found.add(name)
-                elif name in self.kpis and name not in seen:
-                    pending.append(name)
-        return sorted(found)
+        used = kpis_used(self.kpis, self.metrics, [kpi_id])
+        return sorted({name for kpi in used for name in self.kpis[kpi].formula.names if name in self.metrics})
 
     def goals_of(self, kpi_id: str) -> list[str]:
         """The goals a KPI serves or is listed in, in playbook order."""
