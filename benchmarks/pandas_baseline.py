@@ -134,8 +134,10 @@ def statuses(k: pd.DataFrame, playbook: dict) -> pd.DataFrame:
             inside = (value >= target.get("min", -np.inf)) & (value <= target.get("max", np.inf))
             status = np.where(inside, "pass", "fail")
         else:
-            meets = (lambda bound: value >= bound) if better[kpi] == "higher" else (lambda bound: value <= bound)
-            status = np.where(meets(target["target"]), "pass", np.where(meets(target.get("warn", np.nan)), "warn", "fail"))
+            sign = 1 if better[kpi] == "higher" else -1  # lower is better: compare the negated values
+            meets_target = sign * value >= sign * target["target"]
+            meets_warn = sign * value >= sign * target.get("warn", np.nan)
+            status = np.where(meets_target, "pass", np.where(meets_warn, "warn", "fail"))
         out[f"status:{kpi}"] = np.where(value.isna(), "no_data", status)
     return pd.concat([k, pd.DataFrame(out, index=k.index)], axis=1)
 
