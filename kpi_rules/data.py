@@ -124,12 +124,18 @@ def _client_names(source: SourceDef) -> list[str]:
 
 
 def _defined_twice(clients: list[ClientDef]) -> list[Diagnostic]:
-    seen: dict[str, ClientDef] = {}
-    problems = []
+    """Clients defined by two files: one problem per pair of files (two `clients: all` files share thousands)."""
+    first_seen: dict[str, ClientDef] = {}
+    twice: dict[tuple[str, str], list[str]] = {}
     for client in clients:
-        if client.name in seen:
-            problems.append(Diagnostic(client.path, None, None, "KR205", f'client "{client.name}" is also defined in {seen[client.name].path}'))
-        seen.setdefault(client.name, client)
+        if client.name in first_seen:
+            twice.setdefault((client.path, first_seen[client.name].path), []).append(client.name)
+        first_seen.setdefault(client.name, client)
+    problems = []
+    for (path, other), names in twice.items():
+        shown = ", ".join(f'"{name}"' for name in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        what = f"client {shown} is" if len(names) == 1 else f"clients {shown} are"
+        problems.append(Diagnostic(path, None, None, "KR205", f"{what} also defined in {other}"))
     return problems
 
 

@@ -85,3 +85,12 @@ def test_a_client_in_two_files_is_an_error(agency, write):
     path = agency("clients: all\n")
     with pytest.raises(InputError, match='client "Alpha" is also defined in'):
         score(compile_clients([path.parent / "alpha.yaml", path]))
+
+
+def test_two_files_for_all_clients_are_one_problem_not_one_per_client(agency, write):
+    write("again.yaml", "kpi-rules: 1\nclients: all\nplaybook: playbook.yaml\ngoals: [leads]\ndata: all.csv\n")
+    path = agency("clients: all\n")
+    with pytest.raises(InputError) as caught:
+        score(compile_clients([path, path.parent / "again.yaml"]))
+    (problem,) = caught.value.diagnostics
+    assert problem.message.startswith('clients "Alpha", "Beta", "Gamma" are also defined in')
