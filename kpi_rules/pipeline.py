@@ -136,7 +136,11 @@ def _evaluate(
         order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)
     ).sort("order", "period_start")
     present = set(selected["client"].unique().to_list())
-    missing = [_no_period(client, evaluated, period) for client in members if client.name not in present]
+    absent: dict[str, list[str]] = {}
+    for client in members:
+        if client.name not in present:
+            absent.setdefault(client.path, []).append(client.name)
+    missing = [_no_period(path, names, evaluated, period) for path, names in absent.items()]
     by_goals: dict[tuple[str, ...], dict[str, ClientDef]] = {}
     for client in members:
         by_goals.setdefault(client.goals, {})[client.name] = client
@@ -176,9 +180,12 @@ def _select_periods(evaluated, period: str, span: PeriodSpan | None):
     return evaluated.join(latest, on=["client", "period_start"])
 
 
-def _no_period(client: ClientDef, evaluated, period: str) -> Diagnostic:
+def _no_period(path: str, names: list[str], evaluated, period: str) -> Diagnostic:
+    """One problem per client file, however many of its clients have no data in the period."""
     import polars as pl
 
-    covered = evaluated.filter(pl.col("client") == client.name)
-    extent = f"; its data covers {covered['period_start'].min()} to {covered['period_end'].max()}" if covered.height else ""
-    return Diagnostic(client.path, None, None, "KR305", f'no data for client "{client.name}" in period {period}{extent}')
+    covered = evaluated.filter(pl.col("client").is_in(names))
+    extent = f"; the data covers {covered['period_start'].min()} to {covered['period_end'].max()}" if covered.height else ""
+    shown = ", ".join(f'"{name}"' for name in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    who = f"client {shown}" if len(names) == 1 else f"clients {shown}"
+    return Diagnostic(path, None, None, "KR305", f"no data for {who} in period {period}{extent}")

@@ -94,3 +94,12 @@ def test_two_files_for_all_clients_are_one_problem_not_one_per_client(agency, wr
         score(compile_clients([path, path.parent / "again.yaml"]))
     (problem,) = caught.value.diagnostics
     assert problem.message.startswith('clients "Alpha", "Beta", "Gamma" are also defined in')
+
+
+def test_a_period_outside_the_data_is_one_problem_per_file(agency):
+    with pytest.raises(InputError) as caught:
+        score(compile_clients([agency("clients: all\n")]), "2025-01")
+    (problem,) = caught.value.diagnostics
+    assert problem.message == (
+        'no data for clients "Alpha", "Beta", "Gamma" in period 2025-01; the data covers 2026-10-01 to 2026-10-31'
+    )

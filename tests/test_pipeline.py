@@ -105,7 +105,7 @@ def test_period_selection(mini_agency, period, grain, starts):
 
 def test_period_outside_the_data_and_bad_period_are_input_errors(mini_agency):
     client = mini_agency("date,leads\n2026-10-05,1\n")
-    with pytest.raises(InputError, match="no data for client \"Acme\" in period 2025-01; its data covers 2026-10-01 to 2026-10-31"):
+    with pytest.raises(InputError, match="no data for client \"Acme\" in period 2025-01; the data covers 2026-10-01 to 2026-10-31"):
         score(compile_clients([client]), "2025-01")
     with pytest.raises(InputError, match='"2026-13" is not a period'):
         score(compile_clients([client]), "2026-13")
