@@ -88,6 +88,14 @@ def check(
     output: Annotated[Optional[Path], typer.Option(help="Write to this file instead of the terminal.")] = None,
     fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a KPI has this status or worse.")] = FailOn.fail,
     lang: Annotated[str, typer.Option(help="Language of KPI and goal labels, e.g. ru (falls back to en).")] = "en",
+    details: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--details/--summary",
+            help="Table: print every scorecard, or only the overview of all clients. Default: every scorecard up to 20.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Score clients' data against their KPIs: a pass/warn/fail scorecard per client and period."""
     from kpi_rules.pipeline import compile_clients, score
@@ -97,9 +105,9 @@ def check(
         results = score(compile_clients(paths), period, lang)
         renderer = RENDERERS[output_format.value]
         if output is None:
-            renderer(results, make_console())
+            renderer(results, make_console(), details)
         else:
-            _write(output, lambda stream: renderer(results, make_console(stream, to_file=True)))
+            _write(output, lambda stream: renderer(results, make_console(stream, to_file=True), details))
     raise typer.Exit(results.exit_code(fail_on.value))
 
 

@@ -162,3 +162,24 @@ def test_statuses_are_registered_once_for_severity_renderers_and_the_schema():
 
     assert set(SEVERITY) == set(STATUSES) == set(STATUS_STYLE)
     assert tuple(load_schema("scorecard")["$defs"]["status"]["enum"]) == STATUSES
+
+
+def rendered_table(cards, details=None) -> str:
+    stream = io.StringIO()
+    render_table(cards, make_console(stream, to_file=True), details)
+    return stream.getvalue()
+
+
+def test_many_scorecards_print_the_overview_unless_details_are_asked_for():
+    from kpi_rules.render.table import DETAILS_UP_TO
+
+    many = [card(kpi("pass")) for _ in range(DETAILS_UP_TO + 1)]
+    text = rendered_table(many)
+    assert "All clients" in text and "Summary:" not in text
+    assert text.rstrip().endswith(f"{DETAILS_UP_TO + 1} scorecards: only the overview. --details prints each one; --format json has everything.")
+    assert rendered_table(many, details=True).count("Summary:") == DETAILS_UP_TO + 1
+
+
+def test_summary_asked_for_is_only_the_overview():
+    text = rendered_table([card(kpi("fail"))], details=False)
+    assert "All clients" in text and "Summary:" not in text and "only the overview" not in text

@@ -15,20 +15,22 @@ from kpi_rules.diagnostics import Diagnostic
 from kpi_rules.results import Results
 
 
-def _table(results: Results, console: Console) -> None:
+def _table(results: Results, console: Console, details: bool | None) -> None:
     from kpi_rules.render.table import render_table
 
-    render_table(list(results), console)
+    render_table(list(results), console, details)
 
 
-def _json(results: Results, console: Console) -> None:
-    # Imported when used: the JSON renderer needs polars, which validate and list never load.
+def _json(results: Results, console: Console, details: bool | None) -> None:
+    # JSON always has every scorecard: `details` is the table's. Imported when used: the JSON renderer
+    # needs polars, which validate and list never load.
     from kpi_rules.render.json import render_json
 
     render_json(results, console)
 
 
-Renderer = Callable[[Results, Console], None]
+# A renderer writes results to a console; the last argument is --details/--summary (None: its default).
+Renderer = Callable[[Results, Console, "bool | None"], None]
 RENDERERS: dict[str, Renderer] = {"table": _table, "json": _json}
 PLAIN_WIDTH = 120
 

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from kpi_rules.results import KpiResult, Scorecard
 
+DETAILS_UP_TO = 20
 STATUS_STYLE = {
     "pass": ("✔ pass", "green"),
     "warn": ("! warn", "yellow"),
@@ -20,10 +21,20 @@ STATUS_STYLE = {
 }
 
 
-def render_table(scorecards: list[Scorecard], console: Console) -> None:
-    if len(scorecards) > 1:
+def render_table(scorecards: list[Scorecard], console: Console, details: bool | None = None) -> None:
+    """An overview of all clients (when more than one), then each scorecard.
+
+    ``details`` None: scorecards are printed when there are at most DETAILS_UP_TO of them (thousands of
+    tables in a terminal help nobody); True or False decides.
+    """
+    show_details = details if details is not None else len(scorecards) <= DETAILS_UP_TO
+    if len(scorecards) > 1 or not show_details:
         console.print(_overview(scorecards))
         console.print()
+    if not show_details:
+        if details is None:
+            console.print(f"{len(scorecards):,} scorecards: only the overview. --details prints each one; --format json has everything.")
+        return
     for card in scorecards:
         _render_scorecard(card, console)
 
