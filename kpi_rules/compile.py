@@ -30,6 +30,7 @@ from kpi_rules.model import (
     PlaybookDef,
     SourceDef,
     TargetDef,
+    kpis_named,
     kpis_used,
 )
 from kpi_rules.resources import BUILTIN_PREFIX, builtin_names, builtin_path
@@ -286,11 +287,8 @@ class Compiler:
     def _dependency_order(
         self, parsed: dict[str, ParsedFormula], metrics: dict[str, MetricDef], origins: dict[str, _Origin]
     ) -> list[str]:
-        """KPIs ordered so each comes after the KPIs its formula uses; cycles reported by name.
-
-        A name that is both a metric and a KPI (leads) means the metric in a formula.
-        """
-        depends = {kpi: sorted(n for n in f.names if n in parsed and n not in metrics) for kpi, f in parsed.items()}
+        """KPIs ordered so each comes after the KPIs its formula uses; cycles reported by name."""
+        depends = {kpi: kpis_named(formula.names, parsed, metrics) for kpi, formula in parsed.items()}
         order: list[str] = []
         state: dict[str, str] = {}
 

@@ -27,6 +27,7 @@ from kpi_rules.model import (
     KpiDef,
     PlaybookDef,
     TargetDef,
+    kpis_named,
     kpis_used,
 )
 
@@ -125,7 +126,7 @@ def _dependency_levels(kpis: list[KpiDef], playbook: PlaybookDef) -> list[list[K
     """KPIs (in dependency order) grouped so that each group uses only metrics and KPIs of earlier groups."""
     level: dict[str, int] = {}
     for kpi in kpis:
-        used = [level[name] for name in kpi.formula.names if name in level and name not in playbook.metrics]
+        used = [level[name] for name in kpis_named(kpi.formula.names, level, playbook.metrics)]
         level[kpi.id] = 1 + max(used, default=-1)
     levels: list[list[KpiDef]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
     for kpi in kpis:

@@ -52,15 +52,20 @@ class _Labelled:
         return label_text(self.labels, lang, self.id)
 
 
+def kpis_named(names: Iterable[str], kpis: Collection[str], metrics: Collection[str]) -> list[str]:
+    """The KPIs among a formula's names, sorted. A name that is both a metric and a KPI (leads) means the metric."""
+    return sorted(name for name in names if name in kpis and name not in metrics)
+
+
 def kpis_used(kpis: Mapping[str, KpiDef], metrics: Collection[str], roots: Iterable[str]) -> set[str]:
-    """``roots`` and every KPI their formulas use, however deep (a name that is also a metric means the metric)."""
+    """``roots`` and every KPI their formulas use, however deep."""
     found: set[str] = set()
     pending = list(roots)
     while pending:
         kpi = pending.pop()
         if kpi not in found:
             found.add(kpi)
-            pending += [name for name in kpis[kpi].formula.names if name in kpis and name not in metrics]
+            pending += kpis_named(kpis[kpi].formula.names, kpis, metrics)
     return found
 
 

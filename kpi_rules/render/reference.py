@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kpi_rules.model import METHODS, PlaybookDef
+from kpi_rules.model import METHODS, PlaybookDef, kpis_named
 from kpi_rules.render.table import format_target
 
 BETTER = {
@@ -23,7 +23,7 @@ def kpi_facts(playbook: PlaybookDef, kpi_id: str, lang: str) -> list[tuple[str, 
     """(heading, text) pairs describing one KPI; empty facts are left out."""
     kpi = playbook.kpis[kpi_id]
     inputs = ", ".join(f"{metric} ({playbook.metrics[metric].agg})" for metric in playbook.inputs(kpi_id))
-    uses = ", ".join(sorted(name for name in kpi.formula.names if name in playbook.kpis and name not in playbook.metrics))
+    uses = ", ".join(kpis_named(kpi.formula.names, playbook.kpis, playbook.metrics))
     target = playbook.targets.get(kpi_id)
     target_text = target_source = ""
     if target is not None:
