@@ -75,7 +75,7 @@ class _Batch:
 
 def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") -> Results:
     """Every selected period's scorecard for every client, in the order the clients came; labels in ``lang``."""
-    from kpi_rules.data import find_clients, load_data
+    from kpi_rules.data.load import find_clients, load_data
 
     span = None if period in (ALL, LATEST) else _parse_span(period)
     rows = load_data(groups)
@@ -103,7 +103,7 @@ def _aggregate(rows, groups: list[ClientGroupDef], indices: list[int], grain: st
     import polars as pl
 
     from kpi_rules.aggregate import aggregate
-    from kpi_rules.data import diagnose
+    from kpi_rules.data.load import diagnose
     from kpi_rules.evaluate import row_values
 
     playbook = groups[indices[0]].playbook

@@ -3,7 +3,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from kpi_rules import data as data_module
+from kpi_rules.data import load as data_module
 from kpi_rules.diagnostics import InputError
 from kpi_rules.model import SourceDef
 

@@ -112,7 +112,7 @@ def test_period_outside_the_data_and_bad_period_are_input_errors(mini_agency):
 
 
 def test_shared_data_file_is_read_once_and_rows_are_matched_by_client(write, monkeypatch):
-    from kpi_rules import data
+    from kpi_rules.data import load as data
 
     write("playbook.yaml", "kpi-rules: 1\nextends: [builtin:smm]\n")
     write("all.csv", "date,client,leads\n2026-10-01,A,1\n2026-10-01,B,7\n")
