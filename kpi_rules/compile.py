@@ -186,7 +186,7 @@ class Compiler:
         if len(self.diagnostics) > before:
             return None
         name = layers[-1].data.get("name") or path.name
-        return PlaybookDef(name, layers[-1].path, metrics, kpis, goals, targets)
+        return PlaybookDef(name, layers[-1].path, metrics, kpis, goals, targets, tuple(layer.path for layer in layers))
 
     def _compile_metrics(self, merged: _Merged, last_layer: Document) -> dict[str, MetricDef]:
         metrics = {}
@@ -217,8 +217,7 @@ class Compiler:
             try:
                 parsed[kpi_id] = parse_formula(fields["formula"])
             except FormulaError as error:
-                code = "KR202" if error.message.startswith("syntax error") else "KR203"
-                self.diagnostics.append(origin.diagnostic(code, f'formula of "{kpi_id}": {error.message}'))
+                self.diagnostics.append(origin.diagnostic(error.code, f'formula of "{kpi_id}": {error.message}'))
 
         known = set(metrics) | set(merged.kpis) | set(PERIOD_NAMES)
         for kpi_id, formula in parsed.items():

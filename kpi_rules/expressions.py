@@ -40,12 +40,13 @@ _COMPARISONS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
 class FormulaError(Exception):
-    """A formula that cannot be used; ``column`` is 0-based within the formula."""
+    """A formula that cannot be used; ``column`` is 0-based within the formula, ``code`` the diagnostic's."""
 
-    def __init__(self, message: str, column: int = 0):
+    def __init__(self, message: str, column: int = 0, code: str = "KR203"):
         super().__init__(message)
         self.message = message
         self.column = column
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def parse_formula(text: str) -> ParsedFormula:
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as error:
-        raise FormulaError(f"syntax error: {error.msg}", max((error.offset or 1) - 1, 0)) from None
+        raise FormulaError(f"syntax error: {error.msg}", max((error.offset or 1) - 1, 0), "KR202") from None
     names: set[str] = set()
     _check(tree, names)
     if _is_condition(tree):

@@ -126,6 +126,7 @@ class PlaybookDef:
     kpis: Mapping[str, KpiDef]
     goals: Mapping[str, GoalDef]
     targets: Mapping[str, TargetDef]
+    files: tuple[str, ...] = ()  # every layer of the extends chain, the bundled library's included
 
     def inputs(self, kpi_id: str) -> list[str]:
         """The raw metrics a KPI reads, through the KPIs its formula uses, sorted."""
@@ -140,15 +141,23 @@ class PlaybookDef:
 
 @dataclass(frozen=True)
 class SourceDef:
-    """One data file of a client, with how to read it."""
+    """One data file of a client, with how to read it (a preset's settings already merged in)."""
 
     path: Path
-    format: str
-    columns: tuple[tuple[str, str], ...] = ()
+    format: str  # csv | parquet | json | yaml | excel
+    columns: tuple[tuple[str, str], ...] = ()  # header -> metric, date, date_end, client or channel
     separator: str = ","
     decimal: str = "."
     encoding: str = "utf-8"
     date_format: str | None = None
+    sheet: str | int | None = None  # Excel: a sheet's name, or its number (1 is the first)
+    header_row: int = 1  # the line (CSV) or row (Excel) of the header, 1-based
+    date_end: str | None = None  # the column with each row's last day
+    rows: str = "day"  # what a row is: day, week, month or post
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()  # keep rows whose column has one of the values
+    currency: str | None = None
+    preset: str | None = None
+    preset_columns: tuple[tuple[str, str], ...] = ()  # the preset's mapping: used for the headers the file has
 
 
 @dataclass(frozen=True)
