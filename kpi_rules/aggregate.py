@@ -15,21 +15,23 @@ from __future__ import annotations
 
 import polars as pl
 
-from kpi_rules.columns import mean_column, reason_column
+from kpi_rules.columns import mean_column, reason_column, split_column
 from kpi_rules.model import MetricDef
+from kpi_rules.periods import EVERY
 
-EVERY = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
 
 
 def aggregate(
     rows: pl.LazyFrame, metrics: dict[str, MetricDef], grain: str, row_values: dict[str, pl.Expr] | None = None
 ) -> pl.LazyFrame:
     """One row per client and period: client (and group), period_start, period_end, previous_start, days,
-    days_with_data, complete; one column per metric; the reason and mean columns."""
+    days_with_data, complete; one column per metric; the reason, mean and split columns (the last where
+    ``rows`` has them: see data.ranges)."""
     every = EVERY[grain]
     row_values = row_values or {}
     columns = rows.collect_schema().names()
     present = [m for m in metrics.values() if m.id in columns]
+    splits = [split_column(m.id) for m in present if split_column(m.id) in columns]
     channels = "channel" in columns
     rows = rows.with_columns(
         pl.col("date").dt.truncate(every).alias("period_start"),
@@ -51,6 +53,7 @@ def aggregate(
         *[expression for metric in present for expression in _within_channel(metric)],
         *[pl.col(f"row:{name}").sum().alias(f"sum:{name}") for name in row_values],
         *[pl.col(f"row:{name}").count().alias(f"count:{name}") for name in row_values],
+        *[pl.col(split).any() for split in splits],
         last_date=pl.col("date").max(),
         whole_periods=(pl.col("date") == pl.col("period_start")).all(),
         **({} if channels else {"days_with_data": pl.col("date").n_unique()}),
@@ -60,6 +63,7 @@ def aggregate(
         per_client = per_group.group_by(*client, "period_start").agg(
             *[expression for metric in present for expression in _across_channels(metric)],
             *[pl.col(f"{part}:{name}").sum() for name in row_values for part in ("sum", "count")],
+            *[pl.col(split).any() for split in splits],
             pl.col("last_date").max(),
             pl.col("whole_periods").all(),
         ).join(coverage, on=[*client, "period_start"])

@@ -98,30 +98,23 @@ def check(
     ] = None,
 ) -> None:
     """Score clients' data against their KPIs: a pass/warn/fail scorecard per client and period."""
+    from kpi_rules.output import check_output, inputs_of, open_output
     from kpi_rules.pipeline import compile_clients, score
     from kpi_rules.render import RENDERERS, make_console
 
     with _user_errors():
-        results = score(compile_clients(paths), period, lang)
+        groups = compile_clients(paths)
+        inputs = inputs_of(groups)
+        if output is not None:
+            check_output(output, inputs)  # before scoring, which can take a while
+        results = score(groups, period, lang)
         renderer = RENDERERS[output_format.value]
         if output is None:
             renderer(results, make_console(), details)
         else:
-            _write(output, lambda stream: renderer(results, make_console(stream, to_file=True), details))
+            with open_output(output, inputs=inputs) as stream:
+                renderer(results, make_console(stream, to_file=True), details)
     raise typer.Exit(results.exit_code(fail_on.value))
-
-
-def _write(output: Path, write) -> None:
-    """Write through a temporary file so a failed run never leaves half a report."""
-    temporary = output.with_name(f".{output.name}.tmp")
-    try:
-        with temporary.open("w", encoding="utf-8") as stream:
-            write(stream)
-        temporary.replace(output)
-    except OSError as error:
-        raise InputError([Diagnostic(str(output), None, None, "KR001", f"cannot write: {error.strerror}")]) from None
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 @app.command()
@@ -210,15 +203,23 @@ def docs(
     output: Annotated[Optional[Path], typer.Option(help="Write to this file instead of the terminal.")] = None,
 ) -> None:
     """A playbook's KPI reference as Markdown: goals, KPIs with formulas and sources, raw metrics, targets."""
+    from kpi_rules.output import check_output, open_output
     from kpi_rules.render.markdown import render_markdown
+    from kpi_rules.resources import BUILTIN_PREFIX
 
     with _user_errors():
+        compiled = _compile_playbook(playbook)
+        # The argument may be a client file, which is not one of its playbook's files.
+        inputs = [*compiled.files, *([] if playbook.startswith(BUILTIN_PREFIX) else [playbook])]
+        if output is not None:
+            check_output(output, inputs)
         command = f"kpi-rules docs {playbook}" + (f" --lang {lang}" if lang != "en" else "")
-        text = render_markdown(_compile_playbook(playbook), lang, command)
+        text = render_markdown(compiled, lang, command)
         if output is None:
             sys.stdout.write(text)
         else:
-            _write(output, lambda stream: stream.write(text))
+            with open_output(output, inputs=inputs) as stream:
+                stream.write(text)
 
 
 def _reader_went_away(error: OSError) -> bool:

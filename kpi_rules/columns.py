@@ -31,3 +31,12 @@ def reason_column_of_kpi(kpi: str) -> str:
 def threshold_column(kpi: str, threshold: str) -> str:
     return f"{threshold}:{kpi}"
 
+
+
+def split_column(metric: str) -> str:
+    """Whether a metric's period value has a share of a row split over days (the value is estimated)."""
+    return f"split:{metric}"
+
+
+def estimated_column(kpi: str) -> str:
+    return f"estimated:{kpi}"

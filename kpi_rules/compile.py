@@ -21,6 +21,7 @@ from kpi_rules.expressions import (
 from kpi_rules.loading import Document, JsonPath, load_yaml
 from kpi_rules.model import (
     PERIOD_NAMES,
+    RESERVED_NAMES,
     ClientDef,
     ClientGroupDef,
     ClientOverrideDef,
@@ -28,16 +29,13 @@ from kpi_rules.model import (
     KpiDef,
     MetricDef,
     PlaybookDef,
-    SourceDef,
     TargetDef,
     kpis_named,
     kpis_used,
 )
 from kpi_rules.resources import BUILTIN_PREFIX, builtin_names, builtin_path
 from kpi_rules.schema import validate_document
-
-DATA_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
-
+from kpi_rules.sources import compile_source, source_entries
 
 @dataclass(frozen=True)
 class _Origin:
@@ -55,6 +53,7 @@ class _Merged:
     """A playbook's layers merged: later layers override earlier ones, metrics and KPIs field by field."""
 
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metric_origins: dict[str, _Origin] = field(default_factory=dict)
     kpis: dict[str, dict[str, Any]] = field(default_factory=dict)
     kpi_origins: dict[str, _Origin] = field(default_factory=dict)
     goals: dict[str, tuple[dict[str, Any], _Origin]] = field(default_factory=dict)
@@ -67,6 +66,7 @@ def _merge(layers: list[Document]) -> _Merged:
         data = document.data
         for metric_id, fields in data.get("metrics", {}).items():
             merged.metrics[metric_id] = {**merged.metrics.get(metric_id, {}), **fields}
+            merged.metric_origins[metric_id] = _Origin(document, ("metrics", metric_id))
         for kpi_id, fields in data.get("kpis", {}).items():
             merged.kpis[kpi_id] = {**merged.kpis.get(kpi_id, {}), **fields}
             # Point diagnostics at the formula that is in force, wherever it was written.
@@ -196,6 +196,9 @@ class Compiler:
                     last_layer.diagnostic(("metrics", metric_id), "KR102", f'metric "{metric_id}" has no agg', key=True)
                 )
                 continue
+            if metric_id in RESERVED_NAMES:
+                self.diagnostics.append(_reserved(merged.metric_origins[metric_id], "metric", metric_id))
+                continue
             metrics[metric_id] = MetricDef(
                 metric_id,
                 fields["agg"],
@@ -213,6 +216,9 @@ class Compiler:
             origin = merged.kpi_origins[kpi_id]
             if "formula" not in fields:
                 self.diagnostics.append(origin.diagnostic("KR102", f'KPI "{kpi_id}" has no formula', key=True))
+                continue
+            if kpi_id in RESERVED_NAMES:
+                self.diagnostics.append(_reserved(_Origin(origin.document, ("kpis", kpi_id)), "KPI", kpi_id))
                 continue
             try:
                 parsed[kpi_id] = parse_formula(fields["formula"])
@@ -347,7 +353,11 @@ class Compiler:
         data = document.data
         names = self._client_names(document)
         playbook = self.playbook(data["playbook"], path.parent, _Origin(document, ("playbook",)))
-        sources = tuple(self._source(document, path.parent, index) for index in range(len(_source_entries(data))))
+        sources = []
+        for index in range(len(source_entries(data))):
+            source, problems = compile_source(document, path.parent, index, data.get("currency"))
+            sources.append(source)
+            self.diagnostics += problems
         if playbook is None:
             return None
         self._check_goals(document, ("goals",), data["goals"], playbook)
@@ -374,7 +384,7 @@ class Compiler:
             playbook=playbook,
             goals=tuple(data["goals"]),
             grain=data.get("period", "month"),
-            sources=sources,
+            sources=tuple(sources),
             targets=targets,
             currency=data.get("currency"),
         )
@@ -405,29 +415,10 @@ class Compiler:
                     )
                 )
 
-    def _source(self, document: Document, base_dir: Path, index: int) -> SourceDef | None:
-        entry = _source_entries(document.data)[index]
-        spec = {"path": entry} if isinstance(entry, str) else entry
-        json_path = ("data",) if isinstance(document.data["data"], str) else ("data", index)
-        file = _tidy(base_dir / spec["path"])
-        data_format = spec.get("format") or DATA_FORMATS.get(file.suffix.lower())
-        if data_format is None:
-            self.diagnostics.append(
-                document.diagnostic(json_path, "KR103", f'cannot tell the format of "{spec["path"]}": add format: csv|parquet|json|yaml')
-            )
-            return None
-        if not file.is_file():
-            self.diagnostics.append(document.diagnostic(json_path, "KR001", f'data file "{spec["path"]}" not found'))
-            return None
-        return SourceDef(
-            path=file,
-            format=data_format,
-            columns=tuple(spec.get("columns", {}).items()),
-            separator=spec.get("separator", ","),
-            decimal=spec.get("decimal", "."),
-            encoding=spec.get("encoding", "utf-8"),
-            date_format=spec.get("date_format"),
-        )
+
+def _reserved(origin: _Origin, kind: str, name: str) -> Diagnostic:
+    message = f'a {kind} cannot be named "{name}": the name is taken by the data\'s own columns and the period\'s facts ({", ".join(sorted(RESERVED_NAMES))})'
+    return origin.diagnostic("KR205", message, key=True)
 
 
 def _tidy(path: Path) -> Path:
@@ -441,10 +432,6 @@ def _origins(document: Document, where: JsonPath) -> dict[str, tuple[dict, _Orig
     for key in where:
         section = section.get(key, {})
     return {kpi: (fields, _Origin(document, (*where, kpi))) for kpi, fields in section.items()}
-
-
-def _source_entries(data: dict) -> list:
-    return [data["data"]] if isinstance(data["data"], str) else data["data"]
 
 
 def _labels(label: str | dict | None) -> dict[str, str]:

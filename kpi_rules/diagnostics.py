@@ -16,6 +16,7 @@ CODES: dict[str, str] = {
     "KR002": "YAML syntax error",
     "KR003": "duplicate key in a YAML mapping",
     "KR004": "a playbook given where a client file was expected",
+    "KR005": "output would overwrite an input of the run",
     "KR101": "schema: unknown key",
     "KR102": "schema: missing required key",
     "KR103": "schema: wrong type or value",
@@ -26,12 +27,16 @@ CODES: dict[str, str] = {
     "KR205": "unknown KPI, goal or metric referenced",
     "KR206": "target does not fit the KPI",
     "KR207": "extends: unknown or circular playbook",
+    "KR210": "unknown export preset",
     "KR301": "data file cannot be read",
     "KR302": "data cell is not a number",
     "KR303": "data cell is not a date",
     "KR304": "data column missing",
     "KR305": "no data for the client",
+    "KR306": "two data columns for one date, client or channel",
+    "KR307": "money in another currency than the client's",
     "KR401": "bad command-line value",
+    "KR501": "warning: a total row of an export skipped",
 }
 
 
@@ -42,19 +47,24 @@ class Diagnostic:
     column: int | None
     code: str
     message: str
+    level: str = "error"  # or "warning": printed and counted, an error only with --strict
 
     def __str__(self) -> str:
         where = self.path
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
-        return f"{where}: error {self.code} {self.message}"
+        return f"{where}: {self.level} {self.code} {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.level == "error"
 
 
 class InputError(Exception):
     """Invalid input: files, formulas, data or options. Exit code 2."""
 
     def __init__(self, diagnostics: list[Diagnostic]):
-        self.diagnostics = sorted(set(diagnostics), key=_reading_order)
+        self.diagnostics = tuple(sorted(set(diagnostics), key=_reading_order))
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
 

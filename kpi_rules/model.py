@@ -13,6 +13,8 @@ from pathlib import Path
 from kpi_rules.expressions import ParsedFormula
 
 GRAINS = ("day", "week", "month", "quarter", "year")
+# The columns of a data row that are not metrics.
+KEY_COLUMNS = ("date", "client", "channel")
 # How a metric rolls up to the reporting period. Feeds docs; the schema's enum is tested against it.
 AGGREGATIONS = {
     "sum": "summed (a flow)",
@@ -35,6 +37,8 @@ PERIOD_NAMES = {
     "days": "days in the reporting period",
     "days_with_data": "days in the period with at least one data row",
 }
+# Names a metric or KPI cannot take: a data row's keys and the period's facts would be shadowed.
+RESERVED_NAMES = frozenset({*KEY_COLUMNS, "date_end", *PERIOD_NAMES})
 
 
 def label_text(labels: Mapping[str, str], lang: str, fallback: str) -> str:
@@ -158,6 +162,8 @@ class SourceDef:
     currency: str | None = None
     preset: str | None = None
     preset_columns: tuple[tuple[str, str], ...] = ()  # the preset's mapping: used for the headers the file has
+    preset_dates: tuple[tuple[tuple[str, str], ...], ...] = ()  # the preset's date layouts: the first the file has
+    total_row_blank: tuple[str, ...] = ()  # columns all blank on a total row
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,12 @@ class ClientGroupDef:
     @property
     def playbook(self) -> PlaybookDef:
         return self.template.playbook
+
+    @cached_property
+    def kpis(self) -> tuple[str, ...]:
+        """Every KPI a client of the file may be scored on: the shared goals' and the overrides'."""
+        goal_sets = [self.template.goals, *(override.goals for override in self.overrides.values() if override.goals)]
+        return tuple(dict.fromkeys(kpi for goals in goal_sets for goal in goals for kpi in self.playbook.goals[goal].kpis))
 
     def client(self, name: str) -> ClientDef:
         override = self.overrides.get(name)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 LATEST = "latest"
 ALL = "all"
+# Each grain as a polars duration, for truncating dates to their period.
+EVERY = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
 
 
 @dataclass(frozen=True)

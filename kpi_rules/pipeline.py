@@ -74,64 +74,119 @@ class _Batch:
 
 
 def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") -> Results:
-    """Every selected period's scorecard for every client, in the order the clients came; labels in ``lang``."""
+    """Every selected period's scorecard for every client, in the order the clients came; labels in ``lang``.
+
+    A client file whose data has a problem is left out and the others are scored; the problems come
+    with the results. Only when nothing could be scored are they raised.
+    """
     from kpi_rules.data.load import find_clients, load_data
 
     span = None if period in (ALL, LATEST) else _parse_span(period)
-    rows = load_data(groups)
+    loaded = load_data(groups)
+    problems = list(loaded.problems)
     alike: dict[tuple[int, str], list[int]] = {}
     for index, group in enumerate(groups):
-        alike.setdefault((id(group.playbook), group.template.grain), []).append(index)
-    batches = [_aggregate(rows, groups, indices, grain, filtered=len(alike) > 1) for (_, grain), indices in alike.items()]
-    clients = find_clients(groups, {index: names for batch in batches for index, names in batch.found.items()})
+        if index not in loaded.failed:
+            alike.setdefault((id(group.playbook), group.template.grain), []).append(index)
+    batches = []
+    for (_, grain), indices in alike.items():
+        batch, found = _aggregate(loaded, groups, indices, grain)
+        problems += found
+        if batch is not None:
+            batches.append(batch)
+    found_clients = {index: names for batch in batches for index, names in batch.found.items()}
+    clients, found = find_clients(groups, found_clients, loaded.excluded)
+    problems += found
 
     order = {client.name: index for index, client in enumerate(clients)}
     client_named = {client.name: client for client in clients}
     scored: list[ScoredGroup] = []
-    problems: list[Diagnostic] = []
     for batch in batches:
-        members = [client_named[name] for index in batch.indices for name in batch.found[index]]
+        # A client named in two files is scored for the first (the other is reported by find_clients).
+        members = {
+            (index, name): client
+            for index in batch.indices
+            for name in batch.found[index]
+            if (client := client_named.get(name)) is not None and client.path == groups[index].path
+        }
         groups_scored, missing = _evaluate(batch, members, order, period, span)
         scored += groups_scored
         problems += missing
-    if problems:
+    results = Results(tuple(scored), lang, InputError(problems).diagnostics)
+    if not len(results) and any(problem.is_error for problem in problems):
         raise InputError(problems)
-    return Results(tuple(scored), lang)
+    return results
 
 
-def _aggregate(rows, groups: list[ClientGroupDef], indices: list[int], grain: str, *, filtered: bool) -> _Batch:
+def _aggregate(loaded, groups: list[ClientGroupDef], indices: list[int], grain: str) -> tuple[_Batch | None, list[Diagnostic]]:
+    """The batch's rows aggregated per client and period. A scanned file that will not parse is read
+    again the slow way, which names every bad cell and leaves out the clients they belong to."""
     import polars as pl
 
-    from kpi_rules.aggregate import aggregate
-    from kpi_rules.data.load import diagnose
-    from kpi_rules.evaluate import row_values
+    from kpi_rules.data.load import load_data
 
     playbook = groups[indices[0]].playbook
-    kpis = list(dict.fromkeys(kpi for index in indices for kpi in _kpis_of(groups[index])))
-    mine = rows.filter(pl.col("group").is_in(indices)) if filtered else rows
-    per_row = row_values(playbook, kpis, rows.collect_schema().names())
+    kpis = list(dict.fromkeys(kpi for index in indices for kpi in groups[index].kpis))
+    rows = loaded.rows.filter(pl.col("group").is_in(indices))
+    try:
+        periods, problems = _periods(rows, playbook, kpis, grain, [groups[index] for index in indices])
+    except (pl.exceptions.PolarsError, _UnreadableDate):
+        reread = load_data(groups, indices, scan=False)
+        indices = [index for index in indices if index not in reread.failed]
+        if not indices:
+            return None, list(reread.problems)
+        try:
+            periods, problems = _periods(reread.rows, playbook, kpis, grain, [groups[index] for index in indices])
+        except (pl.exceptions.PolarsError, _UnreadableDate) as error:
+            files = sorted({str(source.path) for index in indices for source in groups[index].template.sources})
+            raise InputError([Diagnostic(", ".join(files), None, None, "KR301", f"cannot read the data: {_first_line(error)}")]) from None
+        problems += reread.problems
+    found = {index: [] for index in indices} | dict(periods.group_by("group").agg(pl.col("client").unique()).iter_rows())
+    return _Batch(playbook, indices, kpis, periods, found), problems
+
+
+class _UnreadableDate(Exception):
+    """A scanned file has a date that is empty or not a date (dates are parsed leniently there)."""
+
+
+def _periods(rows, playbook: PlaybookDef, kpis: list[str], grain: str, groups: list[ClientGroupDef]) -> tuple[pl.DataFrame, list[Diagnostic]]:
+    from kpi_rules.aggregate import aggregate
+    from kpi_rules.data.ranges import spread_rows
+    from kpi_rules.evaluate import row_values
+
     # Only the metrics the scored KPIs read: a scanned file's other columns are then never parsed.
     metrics = {metric: playbook.metrics[metric] for kpi in kpis for metric in playbook.inputs(kpi)}
-    try:
-        # Streaming: rows are read, parsed and aggregated a batch at a time, never all in memory.
-        periods = aggregate(mine, metrics, grain, per_row).collect(engine="streaming")
-    except pl.exceptions.PolarsError as error:
-        raise diagnose([groups[index] for index in indices], error) from None
+    problems: list[Diagnostic] = []
+    if "date_end" in rows.collect_schema().names():
+        files = sorted({str(s.path) for group in groups for s in group.template.sources if s.date_end or s.rows in ("week", "month")})
+        rows, problems = spread_rows(rows, grain, metrics, files)
+    per_row = row_values(playbook, kpis, rows.collect_schema().names())
+    # Streaming: rows are read, parsed and aggregated a batch at a time, never all in memory.
+    periods = aggregate(rows, metrics, grain, per_row).collect(engine="streaming")
     if periods["period_start"].null_count():
-        raise diagnose([groups[index] for index in indices], ValueError("a date is empty or not a date"))
-    found = {index: [] for index in indices} | dict(periods.group_by("group").agg(pl.col("client").unique()).iter_rows())
-    return _Batch(playbook, indices, kpis, periods, found)
+        raise _UnreadableDate()
+    return periods, problems
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _evaluate(
-    batch: _Batch, members: list[ClientDef], order: dict[str, int], period: str, span: PeriodSpan | None
+    batch: _Batch, scored: dict[tuple[int, str], ClientDef], order: dict[str, int], period: str, span: PeriodSpan | None
 ) -> tuple[list[ScoredGroup], list[Diagnostic]]:
-    """The batch's KPIs and statuses in the selected periods, as one ScoredGroup per set of goals."""
+    """The batch's KPIs and statuses in the selected periods, as one ScoredGroup per set of goals.
+
+    ``scored`` are the clients to score, by client file (index) and name.
+    """
     import polars as pl
 
     from kpi_rules.evaluate import evaluate
 
-    evaluated = evaluate(batch.periods.lazy(), batch.playbook, members, batch.kpis).collect()
+    members = list(scored.values())
+    keys = pl.DataFrame(list(scored), schema={"group": pl.Int32, "client": pl.String}, orient="row")
+    periods = batch.periods.join(keys, on=["group", "client"], how="semi")
+    evaluated = evaluate(periods.lazy(), batch.playbook, members, batch.kpis).collect()
     selected = _select_periods(evaluated, period, span).with_columns(
         order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)
     ).sort("order", "period_start")
@@ -149,12 +204,6 @@ def _evaluate(
         frame = selected if len(by_goals) == 1 else selected.filter(pl.col("client").is_in(list(named)))
         scored.append(ScoredGroup(frame, batch.playbook, goals, next(iter(named.values())).kpis, named))
     return scored, missing
-
-
-def _kpis_of(group: ClientGroupDef) -> list[str]:
-    """Every KPI a client of the file may be scored on: the shared goals' and the overrides'."""
-    goal_sets = [group.template.goals, *(o.goals for o in group.overrides.values() if o.goals)]
-    return [kpi for goals in goal_sets for goal in goals for kpi in group.playbook.goals[goal].kpis]
 
 
 def _parse_span(period: str) -> PeriodSpan:

@@ -32,3 +32,12 @@ def builtin_path(reference: str) -> Path | None:
     name = reference.removeprefix(BUILTIN_PREFIX)
     path = bundled_dir("rules") / f"{name}.yaml"
     return path if name in builtin_names() else None
+
+
+def preset_names() -> list[str]:
+    return sorted(path.stem for path in (bundled_dir("rules") / "presets").glob("*.yaml"))
+
+
+def preset_path(name: str) -> Path | None:
+    """The file behind ``preset: NAME``, or None when there is no such preset."""
+    return bundled_dir("rules") / "presets" / f"{name}.yaml" if name in preset_names() else None

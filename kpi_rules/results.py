@@ -19,6 +19,7 @@ from kpi_rules.columns import (
     status_column,
     value_column,
 )
+from kpi_rules.diagnostics import Diagnostic
 from kpi_rules.model import ClientDef, PlaybookDef
 
 if TYPE_CHECKING:
@@ -146,6 +147,7 @@ class Results:
 
     groups: tuple[ScoredGroup, ...]
     lang: str = "en"
+    problems: tuple[Diagnostic, ...] = ()  # errors of the client files left out, and warnings
 
     def __len__(self) -> int:
         return sum(group.frame.height for group in self.groups)

@@ -73,3 +73,19 @@ def mini_agency(write):
         )
 
     return make
+
+
+@pytest.fixture
+def check_problems():
+    """The problems of scoring client files: returned with the clients still scored, or raised when none was."""
+    from kpi_rules.diagnostics import InputError
+    from kpi_rules.pipeline import compile_clients, score
+
+    def run(paths: list[Path], period: str = "latest") -> str:
+        try:
+            problems = score(compile_clients(paths), period).problems
+        except InputError as error:
+            problems = error.diagnostics
+        return "\n".join(str(problem) for problem in problems if problem.code != "KR304" or "no data file has" not in problem.message)
+
+    return run

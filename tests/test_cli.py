@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -62,6 +63,112 @@ def test_failed_check_leaves_an_existing_report_alone(cli, mini_agency, tmp_path
     result = cli("check", client, "--format", "json", "--output", out)
     assert result.exit_code == 2
     assert out.read_text() == "previous report"
+
+
+def _files(folder):
+    """Every file under a folder with its bytes: what a refused run must leave as it was."""
+    return {path: path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def _agency_with_a_base_playbook(mini_agency, write):
+    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n", targets="cpl: {target: 60}")
+    write("base.yaml", "kpi-rules: 1\nextends: [builtin:smm]\n")
+    write("playbook.yaml", "kpi-rules: 1\nname: Test playbook\nextends: [base.yaml]\n")
+    return client
+
+
+@pytest.mark.parametrize(
+    "command, output",
+    [
+        ("check", "client.yaml"),
+        ("check", "data.csv"),
+        ("check", "playbook.yaml"),
+        ("check", "base.yaml"),  # a playbook of the extends chain
+        ("check", "./sub/../data.csv"),
+        ("check", "symlink.csv"),
+        ("check", "hardlink.csv"),
+        ("docs playbook.yaml", "playbook.yaml"),
+        ("docs playbook.yaml", "base.yaml"),
+        ("docs client.yaml", "client.yaml"),
+    ],
+)
+def test_an_input_is_never_overwritten(cli, mini_agency, write, tmp_path, monkeypatch, command, output):
+    client = _agency_with_a_base_playbook(mini_agency, write)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "symlink.csv").symlink_to("data.csv")
+    (tmp_path / "hardlink.csv").hardlink_to(tmp_path / "data.csv")
+    monkeypatch.chdir(tmp_path)
+    before = _files(tmp_path)
+    name, *arguments = command.split()
+    result = cli(name, *(arguments or [client.name]), "--output", output)
+    assert result.exit_code == 2
+    assert "error KR005 is " in result.output and "an input of this run" in result.output
+    assert _files(tmp_path) == before
+
+
+def test_the_output_is_refused_before_the_data_is_scored(cli, mini_agency, monkeypatch):
+    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n")
+
+    def never(*_):
+        pytest.fail("scored although the output was refused")
+
+    monkeypatch.setattr("kpi_rules.pipeline.score", never)
+    result = cli("check", client, "--output", client.parent / "data.csv")
+    assert result.exit_code == 2 and "KR005" in result.output
+
+
+@pytest.mark.parametrize("planted", ["symlink to the data", "user's file", "folder"])
+def test_a_file_at_the_old_temporary_name_is_left_alone(cli, mini_agency, tmp_path, planted):
+    """The report used to be written through .NAME.tmp: a link there sent it into another file."""
+    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n", targets="cpl: {target: 60}")
+    old_temporary = tmp_path / ".report.json.tmp"
+    if planted == "symlink to the data":
+        old_temporary.symlink_to("data.csv")
+    elif planted == "user's file":
+        old_temporary.write_text("mine")
+    else:
+        old_temporary.mkdir()
+    before = _files(tmp_path)
+    result = cli("check", client, "--format", "json", "--output", tmp_path / "report.json")
+    assert result.exit_code == 0 and result.output == ""
+    assert json.loads((tmp_path / "report.json").read_text())["scorecards"][0]["client"] == "Acme"
+    assert _files(tmp_path) == before | {tmp_path / "report.json": (tmp_path / "report.json").read_bytes()}
+    assert os.path.lexists(old_temporary)  # the link, file or folder itself: _files follows links
+
+
+@pytest.mark.parametrize(
+    "output, message",
+    [
+        (".", ".: error KR001 is a folder"),
+        ("", ".: error KR001 is a folder"),
+        ("/", "/: error KR001 is a folder"),
+        ("missing/report.json", 'missing/report.json: error KR001 cannot write: folder "{tmp}/missing" does not exist'),
+        ("r" * 256, "error KR001 cannot write: file name too long"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_a_diagnostic(cli, mini_agency, tmp_path, monkeypatch, output, message):
+    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n")
+    monkeypatch.chdir(tmp_path)
+    for command in (["check", client], ["docs", "playbook.yaml"]):
+        result = cli(*command, "--output", output)
+        assert result.exit_code == 2 and message.format(tmp=tmp_path) in result.output, command
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes in read-only folders")
+def test_a_read_only_folder_is_a_diagnostic(cli, mini_agency, tmp_path):
+    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    result = cli("check", client, "--output", locked / "report.txt")
+    assert result.exit_code == 2 and "error KR001 cannot write: no permission" in result.output
+
+
+def test_a_252_character_file_name_is_written(cli, mini_agency, tmp_path):
+    """Its temporary file used to get a name too long for the file system."""
+    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n", targets="cpl: {target: 60}")
+    out = tmp_path / ("r" * 247 + ".json")
+    result = cli("check", client, "--format", "json", "--output", out)
+    assert result.exit_code == 0 and json.loads(out.read_text())["scorecards"]
 
 
 def test_bad_input_exits_2_without_traceback(tmp_path):

@@ -120,7 +120,7 @@ def test_shared_data_file_is_read_once_and_rows_are_matched_by_client(write, mon
         write(f"clients/{name}.yaml", f"kpi-rules: 1\nclient: {name}\nplaybook: ../playbook.yaml\ngoals: [leads]\ndata: ../all.csv\n")
     reads = []
     original = data.read_source
-    monkeypatch.setattr(data, "read_source", lambda *args: reads.append(args[0]) or original(*args))
+    monkeypatch.setattr(data, "read_source", lambda *args, **options: reads.append(args[0]) or original(*args, **options))
     cards = score(compile_clients([write("x", "").parent / "clients"]), "2026-10")
     assert len(reads) == 1
     assert [(card.client, card.kpis[0].value) for card in cards] == [("A", 1), ("B", 7)]

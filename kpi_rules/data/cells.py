@@ -1,0 +1,185 @@
+"""A file's cells -> typed rows: date (and date_end), client, channel, one Float64 per metric.
+
+Two ways, one set of rules. A scanned file (``LazyFrame``) is typed strictly: a cell that
+will not parse fails the query, and the file is then read again the slow way. Read the
+slow way (``DataFrame``), a total row is skipped with a warning and every bad cell is
+reported with its line and column; the rows of a client with a bad cell are left out
+(the other clients of the file are still scored), or the whole file when it has no
+client column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from kpi_rules.data.files import RawTable
+from kpi_rules.data.headers import ColumnPlan, normalise, where_header
+from kpi_rules.diagnostics import Diagnostic, InputError
+from kpi_rules.model import SourceDef
+
+MAX_CELL_PROBLEMS_PER_COLUMN = 5
+# What exports write in the date cell of a total row (Russian, English, Polish, German).
+TOTAL_WORDS = frozenset({"итого", "итог", "всего", "total", "totals", "grand total", "razem", "suma", "podsumowanie", "gesamt"})
+ROW = "__row"
+SPACES = r"[\s\u00a0\u202f]"
+
+
+@dataclass(frozen=True)
+class TypedRows:
+    frame: pl.LazyFrame
+    problems: tuple[Diagnostic, ...] = ()  # total rows skipped (warnings), bad cells of left-out clients
+    excluded: frozenset[str] = frozenset()  # clients left out for a bad cell
+
+
+def type_rows(source: SourceDef, raw: RawTable, plan: ColumnPlan) -> TypedRows:
+    frame = raw.frame
+    if source.where:
+        frame = frame.filter(*[_kept(column, values, raw.headers) for column, values in source.where])
+    if isinstance(frame, pl.LazyFrame):
+        return TypedRows(frame.select(_typed(source, plan, frame.collect_schema(), strict=True)))
+    frame = frame.with_row_index(ROW)
+    frame, problems = _without_total_rows(source, raw, plan, frame)
+    parsed = frame.select(pl.col(ROW), *_cells(source, plan, frame.schema))
+    bad_rows, cell_problems = _bad_cells(source, raw, plan, frame, parsed)
+    typed = frame.select(pl.col(ROW), *_typed(source, plan, frame.schema, strict=False))
+    excluded: frozenset[str] = frozenset()
+    if cell_problems:
+        if "client" not in plan.feeds:
+            raise InputError(cell_problems + problems)
+        excluded = frozenset(typed.filter(pl.col(ROW).is_in(bad_rows))["client"].drop_nulls().to_list())
+        typed = typed.filter(~pl.col("client").is_in(list(excluded)))
+        problems += [_left_out(source, excluded)] + cell_problems
+    return TypedRows(typed.drop(ROW).lazy(), tuple(problems), excluded)
+
+
+def _kept(column: str, values: tuple[str, ...], headers: list[str]) -> pl.Expr:
+    return pl.col(where_header(column, headers)).cast(pl.String).str.strip_chars().is_in(list(values))
+
+
+def _typed(source: SourceDef, plan: ColumnPlan, schema: pl.Schema, *, strict: bool) -> list[pl.Expr]:
+    """date, date_end, client, channel and the metrics, each from the columns that feed it."""
+    expressions = [_date(plan.feeds["date"][0], schema, source.date_format).alias("date")]
+    if "date_end" in plan.feeds:
+        expressions.append(_date(plan.feeds["date_end"][0], schema, source.date_format).alias("date_end"))
+    elif source.rows in ("week", "month"):
+        start = expressions[0]
+        end = start.dt.month_end() if source.rows == "month" else start.dt.offset_by("6d")
+        expressions.append(end.alias("date_end"))
+    expressions += [pl.col(plan.feeds[key][0]).cast(pl.String).alias(key) for key in ("client", "channel") if key in plan.feeds]
+    for metric, headers in plan.feeds.items():
+        if metric in ("date", "date_end", "client", "channel"):
+            continue
+        numbers = [_number(header, schema, source.decimal, strict=strict) for header in headers]
+        if len(numbers) == 1:
+            expressions.append(numbers[0].alias(metric))
+        else:
+            # Several columns mapped to one metric are added up; null only when all are empty.
+            present = pl.any_horizontal(number.is_not_null() for number in numbers)
+            expressions.append(pl.when(present).then(pl.sum_horizontal(numbers)).alias(metric))
+    if source.rows == "post" and "posts" not in plan.feeds:
+        expressions.append(pl.lit(1.0).alias("posts"))  # a row is a post
+    return expressions
+
+
+def _cells(source: SourceDef, plan: ColumnPlan, schema: pl.Schema) -> list[pl.Expr]:
+    """Every column the plan reads, parsed on its own (for reporting the cells that will not parse)."""
+    expressions = []
+    for target, headers in plan.feeds.items():
+        for header in headers:
+            if target in ("date", "date_end"):
+                expressions.append(_date(header, schema, source.date_format).alias(header))
+            elif target not in ("client", "channel"):
+                expressions.append(_number(header, schema, source.decimal, strict=False).alias(header))
+    return expressions
+
+
+def _date(header: str, schema: pl.Schema, date_format: str | None) -> pl.Expr:
+    column, dtype = pl.col(header), schema[header]
+    if dtype == pl.Date:
+        return column
+    if isinstance(dtype, pl.Datetime):
+        return column.dt.date()
+    text = column.cast(pl.String).str.strip_chars()
+    if date_format:
+        if any(code in date_format for code in ("%H", "%M", "%S", "%T")):
+            return text.str.to_datetime(date_format, strict=False).dt.date()
+        return text.str.to_date(date_format, strict=False)
+    # ISO dates, or ISO timestamps of per-post exports ("2026-10-05 14:30"): the day is what counts.
+    return text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+
+def _number(header: str, schema: pl.Schema, decimal: str, *, strict: bool) -> pl.Expr:
+    """A number column as Float64: "1 234,56" with decimal ",", spaces (also no-break) as thousands separators."""
+    column = pl.col(header)
+    if schema[header].is_numeric():
+        return column.cast(pl.Float64)
+    text = column.cast(pl.String).str.replace_all(SPACES, "")
+    if decimal == ",":
+        text = text.str.replace(",", ".", literal=True)
+    # Strict (scanned): a cell that is not a number fails the query, and the file is read again to report it.
+    return pl.when(text != "").then(text).cast(pl.Float64, strict=strict)
+
+
+def _without_total_rows(source: SourceDef, raw: RawTable, plan: ColumnPlan, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[Diagnostic]]:
+    header = plan.feeds["date"][0]
+    blank = [pl.col(where_header(column, raw.headers)).cast(pl.String).str.strip_chars().fill_null("") == "" for column in source.total_row_blank if _has(column, raw.headers)]
+    is_total = pl.all_horizontal(blank) if blank else pl.lit(False)
+    if frame.schema[header] == pl.String:
+        is_total = is_total | pl.col(header).str.strip_chars(" :*").str.to_lowercase().is_in(TOTAL_WORDS)
+    totals = frame.filter(is_total)
+    problems = []
+    for row, text in totals.select(ROW, header).iter_rows():
+        shown = f' "{text.strip()}"' if isinstance(text, str) and text.strip() else ""
+        message = f"total row{shown} skipped: its numbers are the other rows' sum"
+        problems.append(_cell(source, raw, row, header, "KR501", message, level="warning"))
+    return (frame.filter(~pl.col(ROW).is_in(totals[ROW])) if totals.height else frame), problems
+
+
+def _has(column: str, headers: list[str]) -> bool:
+    return any(normalise(header) == normalise(column) for header in headers)
+
+
+def _bad_cells(source: SourceDef, raw: RawTable, plan: ColumnPlan, given: pl.DataFrame, parsed: pl.DataFrame) -> tuple[list[int], list[Diagnostic]]:
+    """Cells that are present but will not parse (and empty dates), at most a few per column."""
+    bad_rows: set[int] = set()
+    problems = []
+    for target, headers in plan.feeds.items():
+        if target in ("client", "channel"):
+            continue
+        for header in headers:
+            cell, value = given[header], parsed[header]
+            if target == "date":
+                bad = value.is_null()  # a row without a date belongs to no period: empty is as bad as unreadable
+            elif target == "date_end":
+                bad = value.is_null() & cell.is_not_null()
+            else:
+                present = cell.cast(pl.String).str.strip_chars().str.len_chars() > 0
+                bad = present & (value.is_null() | value.is_infinite() | value.is_nan())
+            rows = given.filter(bad.fill_null(False))[ROW].to_list()
+            bad_rows.update(rows)
+            code = "KR303" if target in ("date", "date_end") else "KR302"
+            for row in rows[:MAX_CELL_PROBLEMS_PER_COLUMN]:
+                index = given[ROW].to_list().index(row)
+                text, number = cell[index], value[index]
+                shown = f'"{text}"' if text not in (None, "") else "an empty cell"
+                kind = "date" if code == "KR303" else ("finite number" if number is not None else "number")
+                problems.append(_cell(source, raw, row, header, code, f'{shown} in column "{header}" is not a {kind}'))
+            if len(rows) > MAX_CELL_PROBLEMS_PER_COLUMN:
+                more = len(rows) - MAX_CELL_PROBLEMS_PER_COLUMN
+                kind = "date" if code == "KR303" else "number"
+                problems.append(Diagnostic(str(source.path), None, None, code, f'column "{header}": {more} more cells are not a {kind}'))
+    return sorted(bad_rows), problems
+
+
+def _cell(source: SourceDef, raw: RawTable, row: int, header: str, code: str, message: str, level: str = "error") -> Diagnostic:
+    if raw.first_line is None:
+        return Diagnostic(str(source.path), None, None, code, f"row {row + 1}: {message}", level)
+    return Diagnostic(str(source.path), raw.first_line + row, raw.headers.index(header) + 1, code, message, level)
+
+
+def _left_out(source: SourceDef, clients: frozenset[str]) -> Diagnostic:
+    names = sorted(clients)
+    shown = ", ".join(f'"{name}"' for name in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return Diagnostic(str(source.path), None, None, "KR302", f"not scored for a bad cell below: {shown}")

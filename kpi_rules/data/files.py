@@ -1,0 +1,133 @@
+"""Read a data file as it is, one function per kind: CSV, Parquet, JSON, YAML, spreadsheets.
+
+Nothing is renamed or typed here (see headers and cells), except that a CSV file's
+metric columns may be parsed as numbers by the CSV reader itself when they are plain
+numbers: the fast path of large files, scanned rather than read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from kpi_rules.diagnostics import Diagnostic, InputError
+from kpi_rules.loading import load_yaml
+from kpi_rules.model import SourceDef
+
+PEEK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A file's cells: ``frame`` row i stands on line (or spreadsheet row) ``first_line + i``, where lines exist."""
+
+    frame: pl.DataFrame | pl.LazyFrame
+    headers: list[str]  # as the file has them, a repeated name included
+    first_line: int | None = None
+
+
+def file_problem(source: SourceDef, code: str, message: str) -> Diagnostic:
+    line = source.header_row if source.format in ("csv", "excel") else None
+    return Diagnostic(str(source.path), line, 1 if line else None, code, message)
+
+
+def read_table(source: SourceDef, numeric: Collection[str], *, scan: bool) -> RawTable:
+    """The file's cells. A CSV file's ``numeric`` headers are read as numbers by the reader where they are plain ones."""
+    try:
+        if source.format == "csv":
+            return _read_csv(source, numeric, scan=scan)
+        if source.format == "excel":
+            from kpi_rules.data.excel import read_spreadsheet
+
+            sheet = read_spreadsheet(source)
+            return RawTable(sheet.frame, list(sheet.frame.columns), sheet.first_row)
+        if source.format == "parquet":
+            frame = pl.scan_parquet(source.path) if scan else pl.read_parquet(source.path)
+            return RawTable(frame, frame.collect_schema().names())  # a file that is not Parquet fails here, reported
+        if source.format == "json":
+            frame = pl.read_json(source.path, infer_schema_length=None)
+        else:
+            frame = _read_yaml_records(source)
+        return RawTable(frame, frame.columns)
+    except InputError:
+        raise
+    except (LookupError, UnicodeDecodeError) as error:
+        raise InputError([file_problem(source, "KR301", f"cannot decode as {source.encoding}: {error}")]) from None
+    except (OSError, pl.exceptions.PolarsError, ValueError) as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError([file_problem(source, "KR301", f"cannot read {source.format.upper()}: {message}")]) from None
+
+
+def _read_csv(source: SourceDef, numeric: Collection[str], *, scan: bool) -> RawTable:
+    """Scanned when the file is UTF-8 text as it is; metric columns typed by the reader when the decimal is "."."""
+    data = _csv_data(source)
+    headers = csv_headers(source, data)
+    options = {"separator": source.separator, "raise_if_empty": False, "skip_rows": source.header_row - 1}
+    first_line = source.header_row + 1
+    typed = set(numeric) & set(headers) if source.decimal == "." and len(set(headers)) == len(headers) else set()
+    if typed:
+        schema = {header: pl.Float64 if header in typed else pl.String for header in headers}
+        if scan and isinstance(data, Path):
+            return RawTable(pl.scan_csv(data, schema_overrides=schema, **options), headers, first_line)
+        try:
+            return RawTable(pl.read_csv(data, schema_overrides=schema, **options), headers, first_line)
+        except pl.exceptions.ComputeError:
+            pass  # a cell that is not a plain number ("1 234.56", "n/a"): read as text, parsed and reported later
+    return RawTable(pl.read_csv(data, infer_schema=False, **options), headers, first_line)
+
+
+def _csv_data(source: SourceDef) -> Path | bytes:
+    """The file itself when polars can read it as it is (UTF-8 with LF or CRLF lines), else its text as UTF-8."""
+    if source.encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig"):
+        with source.path.open("rb") as file:
+            start = file.read(PEEK_BYTES)
+        _check_text(source, start)
+        if b"\r" in start and b"\n" not in start:
+            # Old Mac line endings (CR only): polars would see one long line.
+            return source.path.read_bytes().replace(b"\r", b"\n")
+        return source.path
+    raw = source.path.read_bytes()
+    _check_text(source, raw[:PEEK_BYTES], utf8=False)
+    return raw.decode(source.encoding).replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+
+
+def csv_headers(source: SourceDef, data: Path | bytes | None = None) -> list[str]:
+    """A CSV file's header, from its first lines."""
+    data = _csv_data(source) if data is None else data
+    if isinstance(data, Path):
+        with data.open(encoding="utf-8-sig", errors="replace", newline="") as file:
+            start = file.read(PEEK_BYTES)
+    else:
+        start = data[:PEEK_BYTES].decode("utf-8", errors="replace").removeprefix("\ufeff")
+    rows = csv.reader(io.StringIO(start), delimiter=source.separator)
+    for _ in range(source.header_row - 1):
+        next(rows, None)
+    return [header.strip() for header in next(rows, [])]
+
+
+def _check_text(source: SourceDef, start: bytes, *, utf8: bool = True) -> None:
+    """A CSV file must be text: say what it is instead (a spreadsheet, binary data, another encoding)."""
+    if start.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise InputError([file_problem(source, "KR301", "is a spreadsheet (Excel or OpenDocument), not CSV: name it .xlsx/.xls/.ods or add format: excel")])
+    if b"\x00" in start:
+        at = start.index(b"\x00")
+        raise InputError([file_problem(source, "KR301", f"has NUL bytes (byte {at}): it is not a text CSV file")])
+    if utf8:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(start, final=False)
+        except UnicodeDecodeError as error:
+            message = f"not UTF-8 (byte {error.start}): add encoding: cp1251 (or the file's encoding) to the source"
+            raise InputError([file_problem(source, "KR301", message)]) from None
+
+
+def _read_yaml_records(source: SourceDef) -> pl.DataFrame:
+    document = load_yaml(source.path)
+    if not isinstance(document.data, list) or not all(isinstance(row, dict) for row in document.data):
+        raise InputError([Diagnostic(str(source.path), 1, 1, "KR301", "expected a list of records (one mapping per row)")])
+    return pl.DataFrame(document.data, strict=False, infer_schema_length=None)

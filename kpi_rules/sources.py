@@ -1,0 +1,102 @@
+"""A client file's data sources -> SourceDef: the preset merged in, the options checked.
+
+What can be known without reading the data is reported here, so that ``validate``
+catches it: an unknown preset, a file that is missing or of an unknown kind, two
+columns mapped to the date, a source in another currency than the client's.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from kpi_rules.data.presets import load_preset
+from kpi_rules.diagnostics import Diagnostic, did_you_mean
+from kpi_rules.loading import Document, JsonPath
+from kpi_rules.model import KEY_COLUMNS, SourceDef
+from kpi_rules.resources import preset_names
+
+DATA_FORMATS = {
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv",
+    ".parquet": "parquet", ".pq": "parquet",
+    ".json": "json", ".yaml": "yaml", ".yml": "yaml",
+    ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel", ".ods": "excel",
+}
+# Options a preset may set and a source may override (columns are merged separately).
+READ_OPTIONS = (
+    "format", "encoding", "separator", "decimal", "date_format", "header_row", "sheet", "rows", "date_end", "currency", "where",
+    "total_row_blank",
+)
+
+
+def source_entries(data: dict) -> list:
+    return [data["data"]] if isinstance(data["data"], str) else data["data"]
+
+
+def compile_source(document: Document, base_dir: Path, index: int, currency: str | None) -> tuple[SourceDef | None, list[Diagnostic]]:
+    """The ``index``-th data source of a client file, and its problems; ``currency`` is the client's."""
+    entry = source_entries(document.data)[index]
+    spec: dict[str, Any] = {"path": entry} if isinstance(entry, str) else entry
+    where: JsonPath = ("data",) if isinstance(document.data["data"], str) else ("data", index)
+    problems: list[Diagnostic] = []
+    preset: dict[str, Any] = {}
+    if "preset" in spec:
+        found = load_preset(spec["preset"])
+        if found is None:
+            names = preset_names()
+            message = f'unknown preset "{spec["preset"]}"{did_you_mean(spec["preset"], names)}; available: {", ".join(names)}'
+            return None, [document.diagnostic((*where, "preset"), "KR210", message)]
+        preset = found
+    options = {key: spec[key] if key in spec else preset.get(key) for key in READ_OPTIONS}
+
+    file = Path(os.path.normpath(base_dir / spec["path"]))
+    data_format = options["format"] or DATA_FORMATS.get(file.suffix.lower())
+    if data_format is None:
+        kinds = "|".join(sorted(set(DATA_FORMATS.values())))
+        problems.append(document.diagnostic(where, "KR103", f'cannot tell the format of "{spec["path"]}": add format: {kinds}'))
+    elif not file.is_file():
+        problems.append(document.diagnostic(where, "KR001", f'data file "{spec["path"]}" not found'))
+    columns = spec.get("columns", {})
+    problems += _keys_mapped_twice(document, (*where, "columns"), columns, options["date_end"])
+    if options["currency"] and currency and options["currency"] != currency:
+        at = (*where, "currency") if "currency" in spec else (*where, "preset")
+        message = f"the data is in {options['currency']}, but the client's currency is {currency}: money is never compared across currencies"
+        problems.append(document.diagnostic(at, "KR307", message))
+    if problems:
+        return None, problems
+    return SourceDef(
+        path=file,
+        format=data_format,
+        columns=tuple(columns.items()),
+        separator=options["separator"] or ",",
+        decimal=options["decimal"] or ".",
+        encoding=options["encoding"] or "utf-8",
+        date_format=options["date_format"],
+        sheet=options["sheet"],
+        header_row=options["header_row"] or 1,
+        date_end=options["date_end"],
+        rows=options["rows"] or "day",
+        where=tuple((column, tuple(str(v) for v in (values if isinstance(values, list) else [values]))) for column, values in (options["where"] or {}).items()),
+        currency=options["currency"],
+        preset=spec.get("preset"),
+        preset_columns=tuple(preset.get("columns", {}).items()),
+        preset_dates=tuple(tuple(layout.items()) for layout in preset.get("dates", ())),
+        total_row_blank=tuple(options["total_row_blank"] or ()),
+    ), []
+
+
+def _keys_mapped_twice(document: Document, where: JsonPath, columns: dict[str, str], date_end: str | None) -> list[Diagnostic]:
+    """A row has one date, one client, one channel: two columns mapped to one of them is an error."""
+    first: dict[str, str] = {}
+    if date_end:
+        first["date_end"] = date_end
+    problems = []
+    for header, target in columns.items():
+        if target in (*KEY_COLUMNS, "date_end") and first.get(target, header) != header:
+            message = f'columns "{first[target]}" and "{header}" are both mapped to {target}: a row has one {target}'
+            if target == "date":
+                message += "; for a row covering several days map its last day to date_end"
+            problems.append(document.diagnostic((*where, header), "KR306", message, key=True))
+        first.setdefault(target, header)
+    return problems
