@@ -44,12 +44,6 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
-class FailOn(str, Enum):
-    fail = "fail"
-    warn = "warn"
-    never = "never"
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"kpi-rules {__version__}")
@@ -86,7 +80,10 @@ def check(
     ] = "latest",
     output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
     output: Annotated[Optional[Path], typer.Option(help="Write to this file instead of the terminal.")] = None,
-    fail_on: Annotated[FailOn, typer.Option(help="Exit 1 when a KPI has this status or worse.")] = FailOn.fail,
+    fail_on: Annotated[
+        str, typer.Option(help="Exit 1 when a KPI has one of these statuses: a comma list of fail, warn (or worse), no_data, info; or never.")
+    ] = "fail",
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings (data quality, ignored targets) count as errors: exit 2.")] = False,
     lang: Annotated[str, typer.Option(help="Language of KPI and goal labels, e.g. ru (falls back to en).")] = "en",
     details: Annotated[
         Optional[bool],
@@ -102,7 +99,10 @@ def check(
     from kpi_rules.pipeline import compile_clients, score
     from kpi_rules.render import RENDERERS, make_console
 
+    from kpi_rules.results import failing_statuses
+
     with _user_errors():
+        failing = _option("--fail-on", failing_statuses, fail_on)
         groups = compile_clients(paths)
         inputs = inputs_of(groups)
         if output is not None:
@@ -114,12 +114,31 @@ def check(
         else:
             with open_output(output, inputs=inputs) as stream:
                 renderer(results, make_console(stream, to_file=True), details)
-    raise typer.Exit(results.exit_code(fail_on.value))
+    # The clients that could be scored are shown; the problems of the others (and warnings) come after.
+    raise typer.Exit(_report_problems(results.problems, strict) or results.exit_code(failing))
+
+
+def _option(name: str, parse, value: str):
+    try:
+        return parse(value)
+    except ValueError as error:
+        raise InputError([Diagnostic(name, None, None, "KR401", str(error))]) from None
+
+
+def _report_problems(problems, strict: bool) -> int:
+    """Print problems to stderr; the exit code they call for (2 for an error, or a warning under --strict)."""
+    if not problems:
+        return 0
+    from kpi_rules.render import make_console, render_diagnostics
+
+    render_diagnostics(problems, make_console(stderr=True))
+    return EXIT_INPUT_ERROR if any(p.is_error or strict for p in problems) else 0
 
 
 @app.command()
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Playbooks and client files, or folders of them.", metavar="PATH...", show_default=False)],
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings count as errors: exit 2.")] = False,
 ) -> None:
     """Check playbooks and client files: YAML, schema, names, formulas, targets. Exit 0 or 2."""
     from kpi_rules.compile import Compiler, is_playbook_file
@@ -129,14 +148,18 @@ def validate(
     with _user_errors():
         compiler = Compiler()
         files = discover(paths)
+        warnings = []
         for path in files:
             document = compiler.load(path)
             if document is not None and is_playbook_file(document):
                 compiler.playbook(str(path), Path())
-            elif document is not None:
-                compiler.client(path)
+            elif document is not None and (group := compiler.client(path)) is not None:
+                warnings += group.warnings
+        compiler.diagnostics += warnings
         compiler.raise_if_failed()
+        code = _report_problems(warnings, strict)
         make_console().print(f"{len(files)} file(s) valid", markup=False)
+    raise typer.Exit(code)
 
 
 def _compile_playbook(reference: str):

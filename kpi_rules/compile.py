@@ -36,6 +36,7 @@ from kpi_rules.model import (
 from kpi_rules.resources import BUILTIN_PREFIX, builtin_names, builtin_path
 from kpi_rules.schema import validate_document
 from kpi_rules.sources import compile_source, source_entries
+from kpi_rules.targets import foreign_currency_targets, unscored_targets
 
 @dataclass(frozen=True)
 class _Origin:
@@ -98,7 +99,7 @@ class Compiler:
         self.diagnostics: list[Diagnostic] = []
 
     def raise_if_failed(self) -> None:
-        if self.diagnostics:
+        if any(diagnostic.is_error for diagnostic in self.diagnostics):
             raise InputError(self.diagnostics)
 
     # -- playbooks -----------------------------------------------------------------
@@ -325,7 +326,8 @@ class Compiler:
                 )
                 continue
             target = TargetDef(
-                fields.get("target"), fields.get("warn"), fields.get("min"), fields.get("max"), fields.get("note", ""), fields.get("source", "")
+                fields.get("target"), fields.get("warn"), fields.get("min"), fields.get("max"),
+                fields.get("note", ""), fields.get("source", ""), fields.get("currency"),
             )
             kpi = kpis.get(kpi_id)
             problem = _target_problem(target, kpi.better) if kpi else None
@@ -376,6 +378,7 @@ class Compiler:
                 targets=self._targets(_origins(document, (*where, "targets")), dict(playbook.kpis), playbook.kpis.keys()),
                 currency=fields.get("currency"),
             )
+        warnings = self._check_client_targets(document, playbook, targets, overrides)
         if len(self.diagnostics) > before:
             return None
         template = ClientDef(
@@ -388,7 +391,27 @@ class Compiler:
             targets=targets,
             currency=data.get("currency"),
         )
-        return ClientGroupDef(document.path, names, template, overrides)
+        return ClientGroupDef(document.path, names, template, overrides, tuple(warnings))
+
+    def _check_client_targets(
+        self, document: Document, playbook: PlaybookDef, targets: dict[str, TargetDef], overrides: dict[str, ClientOverrideDef]
+    ) -> list[Diagnostic]:
+        """Money targets in another currency (errors, collected) and targets nothing scores (warnings, returned)."""
+        data = document.data
+
+        def scored(goals) -> set[str]:
+            return {kpi for goal in goals if goal in playbook.goals for kpi in playbook.goals[goal].kpis}
+
+        shared = scored(data["goals"])
+        warnings = unscored_targets(document, ("targets",), data.get("targets", {}), shared)
+        self.diagnostics += foreign_currency_targets(document, ("targets",), targets, shared, data.get("currency"), playbook)
+        for name, override in overrides.items():
+            where = ("overrides", name, "targets")
+            kpis = scored(override.goals) if override.goals else shared
+            warnings += unscored_targets(document, where, override.targets, kpis)
+            currency = override.currency or data.get("currency")
+            self.diagnostics += foreign_currency_targets(document, where, {**targets, **override.targets}, kpis, currency, playbook)
+        return warnings
 
     def _client_names(self, document: Document) -> tuple[str, ...] | None:
         """``client: A`` -> (A,); ``clients: [A, B]`` -> (A, B); ``clients: all`` -> None (the data decides)."""

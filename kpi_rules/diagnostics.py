@@ -37,6 +37,9 @@ CODES: dict[str, str] = {
     "KR307": "money in another currency than the client's",
     "KR401": "bad command-line value",
     "KR501": "warning: a total row of an export skipped",
+    "KR502": "warning: a stock or unique count on a row that crosses a period's boundary left out",
+    "KR503": "warning: a data row ends before it starts",
+    "KR510": "warning: a target for a KPI the client's goals do not score",
 }
 
 
@@ -58,6 +61,9 @@ class Diagnostic:
     @property
     def is_error(self) -> bool:
         return self.level == "error"
+
+    def as_warning(self) -> Diagnostic:
+        return Diagnostic(self.path, self.line, self.column, self.code, self.message, "warning")
 
 
 class InputError(Exception):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
+from kpi_rules.diagnostics import Diagnostic
 from kpi_rules.expressions import ParsedFormula
 
 GRAINS = ("day", "week", "month", "quarter", "year")
@@ -114,6 +115,7 @@ class TargetDef:
     max: float | None = None
     note: str = ""
     source: str = ""
+    currency: str | None = None  # of a money target: never compared with another currency
 
     def as_dict(self) -> dict[str, float]:
         """The thresholds that are set."""
@@ -203,6 +205,7 @@ class ClientGroupDef:
     names: tuple[str, ...] | None
     template: ClientDef  # the shared settings; its name is replaced per client
     overrides: Mapping[str, ClientOverrideDef] = field(default_factory=dict)
+    warnings: tuple[Diagnostic, ...] = ()  # found compiling the file
 
     @property
     def playbook(self) -> PlaybookDef:

@@ -83,7 +83,7 @@ def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") 
 
     span = None if period in (ALL, LATEST) else _parse_span(period)
     loaded = load_data(groups)
-    problems = list(loaded.problems)
+    problems = [*loaded.problems, *(warning for group in groups for warning in group.warnings)]
     alike: dict[tuple[int, str], list[int]] = {}
     for index, group in enumerate(groups):
         if index not in loaded.failed:
@@ -181,12 +181,14 @@ def _evaluate(
     """
     import polars as pl
 
+    from kpi_rules.data.ranges import estimated_columns
     from kpi_rules.evaluate import evaluate
 
     members = list(scored.values())
     keys = pl.DataFrame(list(scored), schema={"group": pl.Int32, "client": pl.String}, orient="row")
     periods = batch.periods.join(keys, on=["group", "client"], how="semi")
-    evaluated = evaluate(periods.lazy(), batch.playbook, members, batch.kpis).collect()
+    evaluated = evaluate(periods.lazy(), batch.playbook, members, batch.kpis)
+    evaluated = evaluated.with_columns(estimated_columns(batch.playbook, batch.kpis, periods.columns)).collect()
     selected = _select_periods(evaluated, period, span).with_columns(
         order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)
     ).sort("order", "period_start")

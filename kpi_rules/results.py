@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kpi_rules.columns import (
+    estimated_column,
     gap_column,
     reason_column_of_kpi,
     status_column,
@@ -28,7 +29,20 @@ if TYPE_CHECKING:
 STATUSES = ("pass", "warn", "fail", "no_data", "info")
 # Worst first: a scorecard or goal takes the worst status among its KPIs.
 SEVERITY = ("fail", "warn", "no_data", "pass", "info")
-FAIL_ON = {"fail": ("fail",), "warn": ("fail", "warn"), "never": ()}
+# --fail-on: a comma list of these; "warn" means warn or worse, as it always has.
+FAIL_ON = {"fail": ("fail",), "warn": ("fail", "warn"), "no_data": ("no_data",), "info": ("info",), "never": ()}
+
+
+def failing_statuses(text: str) -> tuple[str, ...]:
+    """The statuses a --fail-on value names (``fail,no_data``); ValueError for an unknown one."""
+    from kpi_rules.diagnostics import did_you_mean
+
+    statuses: list[str] = []
+    for name in (part.strip() for part in text.split(",")):
+        if name not in FAIL_ON:
+            raise ValueError(f'--fail-on: unknown status "{name}"{did_you_mean(name, FAIL_ON)}; use a comma list of {", ".join(FAIL_ON)}')
+        statuses += FAIL_ON[name]
+    return tuple(dict.fromkeys(statuses))
 
 
 def worst(statuses) -> str:
@@ -47,6 +61,7 @@ class KpiResult:
     target: dict[str, float] | None
     gap: float | None
     reason: str | None
+    estimated: bool = False  # a share of a data row was split over its days into the period
 
 
 @dataclass(frozen=True)
@@ -119,6 +134,7 @@ class ScoredGroup:
                     target=target.as_dict() if target else None,
                     gap=row[gap_column(kpi_id)],
                     reason=row[reason_column_of_kpi(kpi_id)],
+                    estimated=bool(row.get(estimated_column(kpi_id))),
                 )
             )
         statuses = {kpi.id: kpi.status for kpi in kpis}
@@ -156,14 +172,13 @@ class Results:
         keyed = [item for group in self.groups for item in group.scorecards(self.lang)]
         return iter(card for _, card in sorted(keyed, key=lambda item: item[0]))
 
-    def exit_code(self, fail_on: str) -> int:
-        """1 when any KPI is at or above the --fail-on level, else 0."""
+    def exit_code(self, failing: tuple[str, ...]) -> int:
+        """1 when any KPI has one of the ``failing`` statuses (see failing_statuses), else 0."""
         import polars as pl
 
-        failing = list(FAIL_ON[fail_on])
         return int(
             any(
-                group.frame.select(pl.any_horizontal(pl.col(status_column(k)).is_in(failing) for k in group.kpis).any()).item()
+                group.frame.select(pl.any_horizontal(pl.col(status_column(k)).is_in(list(failing)) for k in group.kpis).any()).item()
                 for group in self.groups
                 if group.kpis and failing
             )

@@ -42,12 +42,12 @@ def test_examples_scorecards_match_the_story(cli):
 
 @pytest.mark.parametrize("fail_on, code", [("fail", 0), ("warn", 1), ("never", 0)])
 def test_fail_on_levels(cli, mini_agency, fail_on, code):
-    client = mini_agency("date,spend,leads\n2026-10-01,3500,50\n", targets="cpl: {target: 60, warn: 80}")
+    client = mini_agency("date,spend,leads,clicks\n2026-10-01,3500,50,500\n", targets="cpl: {target: 60, warn: 80}")
     assert cli("check", client, "--period", "2026-10", "--fail-on", fail_on).exit_code == code
 
 
 def test_output_file_is_plain_and_written_whole(cli, mini_agency, tmp_path):
-    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n", targets="cpl: {target: 60}")
+    client = mini_agency("date,spend,leads,clicks\n2026-10-01,3000,50,500\n", targets="cpl: {target: 60}")
     out = tmp_path / "report.txt"
     result = cli("check", client, "--output", out)
     assert result.exit_code == 0 and result.output == ""
@@ -71,7 +71,7 @@ def _files(folder):
 
 
 def _agency_with_a_base_playbook(mini_agency, write):
-    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n", targets="cpl: {target: 60}")
+    client = mini_agency("date,spend,leads,clicks\n2026-10-01,3000,50,500\n", targets="cpl: {target: 60}")
     write("base.yaml", "kpi-rules: 1\nextends: [builtin:smm]\n")
     write("playbook.yaml", "kpi-rules: 1\nname: Test playbook\nextends: [base.yaml]\n")
     return client
@@ -107,7 +107,7 @@ def test_an_input_is_never_overwritten(cli, mini_agency, write, tmp_path, monkey
 
 
 def test_the_output_is_refused_before_the_data_is_scored(cli, mini_agency, monkeypatch):
-    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n")
+    client = mini_agency("date,spend,leads,clicks\n2026-10-01,3000,50,500\n")
 
     def never(*_):
         pytest.fail("scored although the output was refused")
@@ -120,7 +120,7 @@ def test_the_output_is_refused_before_the_data_is_scored(cli, mini_agency, monke
 @pytest.mark.parametrize("planted", ["symlink to the data", "user's file", "folder"])
 def test_a_file_at_the_old_temporary_name_is_left_alone(cli, mini_agency, tmp_path, planted):
     """The report used to be written through .NAME.tmp: a link there sent it into another file."""
-    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n", targets="cpl: {target: 60}")
+    client = mini_agency("date,spend,leads,clicks\n2026-10-01,3000,50,500\n", targets="cpl: {target: 60}")
     old_temporary = tmp_path / ".report.json.tmp"
     if planted == "symlink to the data":
         old_temporary.symlink_to("data.csv")
@@ -147,7 +147,7 @@ def test_a_file_at_the_old_temporary_name_is_left_alone(cli, mini_agency, tmp_pa
     ],
 )
 def test_an_output_that_cannot_be_written_is_a_diagnostic(cli, mini_agency, tmp_path, monkeypatch, output, message):
-    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n")
+    client = mini_agency("date,spend,leads,clicks\n2026-10-01,3000,50,500\n")
     monkeypatch.chdir(tmp_path)
     for command in (["check", client], ["docs", "playbook.yaml"]):
         result = cli(*command, "--output", output)
@@ -156,7 +156,7 @@ def test_an_output_that_cannot_be_written_is_a_diagnostic(cli, mini_agency, tmp_
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes in read-only folders")
 def test_a_read_only_folder_is_a_diagnostic(cli, mini_agency, tmp_path):
-    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n")
+    client = mini_agency("date,spend,leads,clicks\n2026-10-01,3000,50,500\n")
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o555)
     result = cli("check", client, "--output", locked / "report.txt")
@@ -165,7 +165,7 @@ def test_a_read_only_folder_is_a_diagnostic(cli, mini_agency, tmp_path):
 
 def test_a_252_character_file_name_is_written(cli, mini_agency, tmp_path):
     """Its temporary file used to get a name too long for the file system."""
-    client = mini_agency("date,spend,leads\n2026-10-01,3000,50\n", targets="cpl: {target: 60}")
+    client = mini_agency("date,spend,leads,clicks\n2026-10-01,3000,50,500\n", targets="cpl: {target: 60}")
     out = tmp_path / ("r" * 247 + ".json")
     result = cli("check", client, "--format", "json", "--output", out)
     assert result.exit_code == 0 and json.loads(out.read_text())["scorecards"]
@@ -244,7 +244,7 @@ def test_docs_of_a_playbook_to_a_file_in_another_language(cli, tmp_path):
 
 
 def test_a_playbook_override_wins_in_list_show_and_check(cli, mini_agency):
-    client = mini_agency("date,spend,leads,fees\n2026-10-01,3000,50,1000\n", goals="[leads]")
+    client = mini_agency("date,spend,leads,fees,clicks\n2026-10-01,3000,50,1000,500\n", goals="[leads]")
     client.parent.joinpath("playbook.yaml").write_text(
         "kpi-rules: 1\nextends: [builtin:smm]\n"
         "kpis:\n  cpl: {formula: (spend + fees) / leads, label: {en: Lead price, pl: Cena leada}}\n"

@@ -19,6 +19,7 @@ from kpi_rules.render import make_console
 from kpi_rules.render.json import render_json
 from kpi_rules.render.table import format_value, period_label, render_table
 from kpi_rules.results import (
+    failing_statuses,
     GoalResult,
     KpiResult,
     Results,
@@ -73,7 +74,20 @@ def scored(client: str = "Acme", order: int = 0, months: int = 1, **kpis: tuple[
 ])
 def test_exit_codes(fail_on, statuses, code):
     kpis = {f"k{index}": ([1.0], [status]) for index, status in enumerate(statuses)}
-    assert Results((scored(**kpis),)).exit_code(fail_on) == code
+    assert Results((scored(**kpis),)).exit_code(failing_statuses(fail_on)) == code
+
+
+@pytest.mark.parametrize("text, statuses", [
+    ("fail", ("fail",)), ("warn", ("fail", "warn")), ("fail,no_data", ("fail", "no_data")), (" warn , no_data", ("fail", "warn", "no_data")),
+    ("never", ()),
+])
+def test_fail_on_takes_a_comma_list_of_statuses(text, statuses):
+    assert failing_statuses(text) == statuses
+
+
+def test_fail_on_an_unknown_status_suggests_the_nearest():
+    with pytest.raises(ValueError, match='unknown status "nodata" \\(did you mean "no_data"\\?\\)'):
+        failing_statuses("fail,nodata")
 
 
 def test_summary_counts_every_status():

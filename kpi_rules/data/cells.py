@@ -39,7 +39,8 @@ def type_rows(source: SourceDef, raw: RawTable, plan: ColumnPlan) -> TypedRows:
         frame = frame.filter(*[_kept(column, values, raw.headers) for column, values in source.where])
     if isinstance(frame, pl.LazyFrame):
         return TypedRows(frame.select(_typed(source, plan, frame.collect_schema(), strict=True)))
-    frame = frame.with_row_index(ROW)
+    # Empty rows inside a spreadsheet's table are no data; their numbers stay counted for the positions.
+    frame = frame.with_row_index(ROW).filter(~pl.all_horizontal(pl.exclude(ROW).is_null()))
     frame, problems = _without_total_rows(source, raw, plan, frame)
     parsed = frame.select(pl.col(ROW), *_cells(source, plan, frame.schema))
     bad_rows, cell_problems = _bad_cells(source, raw, plan, frame, parsed)
@@ -176,7 +177,7 @@ def _bad_cells(source: SourceDef, raw: RawTable, plan: ColumnPlan, given: pl.Dat
 def _cell(source: SourceDef, raw: RawTable, row: int, header: str, code: str, message: str, level: str = "error") -> Diagnostic:
     if raw.first_line is None:
         return Diagnostic(str(source.path), None, None, code, f"row {row + 1}: {message}", level)
-    return Diagnostic(str(source.path), raw.first_line + row, raw.headers.index(header) + 1, code, message, level)
+    return Diagnostic(str(source.path), raw.first_line + row, raw.first_column + raw.headers.index(header), code, message, level)
 
 
 def _left_out(source: SourceDef, clients: frozenset[str]) -> Diagnostic:

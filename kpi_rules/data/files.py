@@ -30,6 +30,7 @@ class RawTable:
     frame: pl.DataFrame | pl.LazyFrame
     headers: list[str]  # as the file has them, a repeated name included
     first_line: int | None = None
+    first_column: int = 1  # a spreadsheet's table may start right of column A
 
 
 def file_problem(source: SourceDef, code: str, message: str) -> Diagnostic:
@@ -46,7 +47,7 @@ def read_table(source: SourceDef, numeric: Collection[str], *, scan: bool) -> Ra
             from kpi_rules.data.excel import read_spreadsheet
 
             sheet = read_spreadsheet(source)
-            return RawTable(sheet.frame, list(sheet.frame.columns), sheet.first_row)
+            return RawTable(sheet.frame, list(sheet.frame.columns), sheet.first_row, sheet.first_column)
         if source.format == "parquet":
             frame = pl.scan_parquet(source.path) if scan else pl.read_parquet(source.path)
             return RawTable(frame, frame.collect_schema().names())  # a file that is not Parquet fails here, reported

@@ -67,6 +67,7 @@ def load_data(groups: list[ClientGroupDef], only: Collection[int] | None = None,
         try:
             if any(source not in read for source in group.template.sources):
                 raise InputError([])
+            _check_currency(group, [read[source] for source in group.template.sources])
             problems += _missing_inputs(group, [read[source].plan for source in group.template.sources])
             rows += [_rows_of(group, source, read[source]).with_columns(group=pl.lit(index, pl.Int32)) for source in group.template.sources]
         except InputError as error:
@@ -164,6 +165,20 @@ def read_source(source: SourceDef, metric_ids: list[str], *, scan: bool = True) 
         plan = plan_columns(source, raw.headers, known)
     typed = type_rows(source, raw, plan)
     return SourceRows(typed.frame, plan, typed.problems, typed.excluded)
+
+
+def _check_currency(group: ClientGroupDef, sources: list[SourceRows]) -> None:
+    """Money in a file's header ("Amount spent (USD)") must be in the client's currency."""
+    currencies = {group.template.currency, *(override.currency for override in group.overrides.values())} - {None}
+    for source, read in zip(group.template.sources, sources, strict=True):
+        other = currencies - {read.plan.currency}
+        if read.plan.currency and other:
+            header = next(h for target, headers in read.plan.feeds.items() for h in headers if read.plan.currency in h.upper())
+            message = (
+                f'"{header}" is in {read.plan.currency}, but {group.path} scores money in {", ".join(sorted(other))}: '
+                "money is never compared across currencies"
+            )
+            raise InputError([Diagnostic(str(source.path), source.header_row if source.format in ("csv", "excel") else None, None, "KR307", message)])
 
 
 def _missing_inputs(group: ClientGroupDef, plans: list[ColumnPlan]) -> list[Diagnostic]:

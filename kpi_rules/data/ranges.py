@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from kpi_rules.columns import split_column
+from kpi_rules.columns import estimated_column, split_column
 from kpi_rules.diagnostics import Diagnostic
-from kpi_rules.model import MetricDef
+from kpi_rules.model import MetricDef, PlaybookDef
 from kpi_rules.periods import EVERY
 
 ESTIMATED_REASON = "estimated: a row of the data covers days on both sides of the period's boundary and was split evenly over its days"
@@ -60,3 +60,13 @@ def spread_rows(rows: pl.LazyFrame, grain: str, metrics: dict[str, MetricDef], f
         message = f"{found['backwards'][0]} row(s) end before they start: counted on their first day"
         problems.append(Diagnostic(where, None, None, "KR503", message, "warning"))
     return pl.concat([whole, split], how="diagonal_relaxed").drop("date_end"), problems
+
+
+def estimated_columns(playbook: PlaybookDef, kpis: list[str], columns: list[str]) -> list[pl.Expr]:
+    """Per KPI, whether a metric it reads has a share of a split row in the period (``estimated:<kpi>``)."""
+    expressions = []
+    for kpi in kpis:
+        splits = [pl.col(split_column(m)) for m in playbook.inputs(kpi) if split_column(m) in columns]
+        if splits:
+            expressions.append(pl.any_horizontal(splits).fill_null(False).alias(estimated_column(kpi)))
+    return expressions

@@ -52,4 +52,6 @@ def render_diagnostics(diagnostics: list[Diagnostic], console: Console) -> None:
     for diagnostic in diagnostics:
         console.print(str(diagnostic), markup=False, highlight=False, soft_wrap=True)
     files = len({d.path for d in diagnostics})
-    console.print(f"{len(diagnostics)} problem(s) in {files} file(s)", markup=False, soft_wrap=True)
+    warnings = sum(not d.is_error for d in diagnostics)
+    of_them = f", {warnings} of them warning(s)" if warnings else ""
+    console.print(f"{len(diagnostics)} problem(s) in {files} file(s){of_them}", markup=False, soft_wrap=True)

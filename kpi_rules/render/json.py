@@ -21,6 +21,7 @@ from rich.console import Console
 
 from kpi_rules import __version__
 from kpi_rules.columns import (
+    estimated_column,
     gap_column,
     reason_column_of_kpi,
     status_column,
@@ -152,10 +153,18 @@ def _scorecard_line(group: ScoredGroup, playbook_name: str) -> pl.Expr:
             '","target":', pl.col(_target_column(kpi_id)),
             ',"gap":', _number(gap_column(kpi_id)),
             ',"reason":', _json_text(pl.col(reason_column_of_kpi(kpi_id))),
+            *_estimated(kpi_id, group.frame.columns),
             "}",
         ]
     parts.append("]}")
     return pl.concat_str([pl.lit(part) if isinstance(part, str) else part for part in _merge_literals(parts)])
+
+
+def _estimated(kpi_id: str, columns: list[str]) -> list[pl.Expr | str]:
+    """``"estimated":true`` where a row split over days reached the period: only for data that has such rows."""
+    if estimated_column(kpi_id) not in columns:
+        return []
+    return [',"estimated":', pl.when(pl.col(estimated_column(kpi_id))).then(pl.lit("true")).otherwise(pl.lit("false"))]
 
 
 def _client_fragments(group: ScoredGroup) -> pl.DataFrame:

@@ -139,7 +139,12 @@ def _render_scorecard(card: Scorecard, console: Console) -> None:
         for kpi_id in goal.kpis:
             kpi = kpis[kpi_id]
             note = Text(kpi.reason, style="dim") if kpi.status == "no_data" else Text(_format_gap(kpi, card.currency))
-            table.add_row(kpi.label, format_value(kpi.value, kpi.unit, card.currency), format_target(kpi.target, kpi.unit, kpi.better, card.currency), status_text(kpi.status), note)
+            value = format_value(kpi.value, kpi.unit, card.currency)
+            if kpi.estimated and kpi.value is not None:
+                # A row of the data covered days on both sides of the period's boundary and was split over them.
+                value = f"≈ {value}"
+                note.append(" (estimated: a row split over days)" if note.plain else "estimated: a row split over days", style="dim")
+            table.add_row(kpi.label, value, format_target(kpi.target, kpi.unit, kpi.better, card.currency), status_text(kpi.status), note)
         console.print(table)
     summary = card.summary
     console.print(
