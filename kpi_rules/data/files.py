@@ -109,7 +109,7 @@ def csv_headers(source: SourceDef, data: Path | bytes | None = None) -> list[str
     rows = csv.reader(io.StringIO(start), delimiter=source.separator)
     for _ in range(source.header_row - 1):
         next(rows, None)
-    return [header.strip() for header in next(rows, [])]
+    return next(rows, [])  # as polars names the columns: surrounding spaces are matched by headers.normalise
 
 
 def _check_text(source: SourceDef, start: bytes, *, utf8: bool = True) -> None:
