@@ -1,8 +1,9 @@
 """The one safe way to write a file: never over an input, never half a file, never through a planted link.
 
 ``open_output`` writes into a new temporary file created exclusively in the output's folder and renames it
-over the output only once it is complete and on disk, so a failed, interrupted or concurrent run leaves
-either the old file or one whole new one. On Linux the temporary file has no name while it is written
+over the output only once it is complete, so a failed, interrupted or concurrent run leaves either the old
+file or one whole new one. It is not synced to disk (a power cut is not guarded against): fsync of a report
+of hundreds of megabytes costs more than the rest of the write. On Linux the temporary file has no name while it is written
 (O_TMPFILE), so even kill -9 leaves nothing behind; elsewhere it gets a recognisable name, and the next
 write in that folder removes those of processes that no longer exist.
 Problems are diagnostics: KR001 (cannot write there) and KR005 (the output is an input of the run).
@@ -83,7 +84,6 @@ def open_output(output: Path, *, binary: bool = False, inputs: Iterable[str | Pa
         _keep_mode(descriptor, target)
         yield stream
         stream.flush()
-        os.fsync(descriptor)
         name = name or _give_name(descriptor, target.parent)
         stream.close()
         os.replace(name, target)
@@ -95,7 +95,6 @@ def open_output(output: Path, *, binary: bool = False, inputs: Iterable[str | Pa
         if isinstance(error, OSError):
             raise _cannot_write(output, error) from None
         raise
-    _sync_folder(target.parent)
 
 
 def _same_file(target: Path, source: Path) -> bool:
@@ -184,16 +183,6 @@ def _keep_mode(descriptor: int, target: Path) -> None:
         os.chmod(descriptor, stat.S_IMODE(target.stat().st_mode))
     except FileNotFoundError:
         pass
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename durable, so a power cut cannot bring the old file back; best effort: the report is written."""
-    with suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 def _cannot_write(output: Path, error: OSError) -> InputError:

@@ -90,7 +90,7 @@ def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") 
             alike.setdefault((id(group.playbook), group.template.grain), []).append(index)
     batches = []
     for (_, grain), indices in alike.items():
-        batch, found = _aggregate(loaded, groups, indices, grain)
+        batch, found = _aggregate(loaded, groups, indices, grain, filtered=len(alike) > 1)
         problems += found
         if batch is not None:
             batches.append(batch)
@@ -118,7 +118,9 @@ def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") 
     return results
 
 
-def _aggregate(loaded, groups: list[ClientGroupDef], indices: list[int], grain: str) -> tuple[_Batch | None, list[Diagnostic]]:
+def _aggregate(
+    loaded, groups: list[ClientGroupDef], indices: list[int], grain: str, *, filtered: bool
+) -> tuple[_Batch | None, list[Diagnostic]]:
     """The batch's rows aggregated per client and period. A scanned file that will not parse is read
     again the slow way, which names every bad cell and leaves out the clients they belong to."""
     import polars as pl
@@ -127,7 +129,7 @@ def _aggregate(loaded, groups: list[ClientGroupDef], indices: list[int], grain: 
 
     playbook = groups[indices[0]].playbook
     kpis = list(dict.fromkeys(kpi for index in indices for kpi in groups[index].kpis))
-    rows = loaded.rows.filter(pl.col("group").is_in(indices))
+    rows = loaded.rows.filter(pl.col("group").is_in(indices)) if filtered else loaded.rows
     try:
         periods, problems = _periods(rows, playbook, kpis, grain, [groups[index] for index in indices])
     except (pl.exceptions.PolarsError, _UnreadableDate):

@@ -89,3 +89,34 @@ def check_problems():
         return "\n".join(str(problem) for problem in problems if problem.code != "KR304" or "no data file has" not in problem.message)
 
     return run
+
+
+EMITTED: set[str] = set()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def record_emitted_codes():
+    """Every diagnostic code made while the tests run, for the check that docs/errors.md matches the package."""
+    from kpi_rules.diagnostics import Diagnostic
+
+    made = Diagnostic.__init__
+
+    def recording(self, *args, **kwargs):
+        made(self, *args, **kwargs)
+        EMITTED.add(self.code)
+
+    Diagnostic.__init__ = recording
+    yield
+    Diagnostic.__init__ = made
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Run whole, the suite must make every code (in-process: subprocess runs are not seen)."""
+    from kpi_rules.diagnostics import CODES
+
+    whole = not session.config.option.keyword and not session.config.option.markexpr and session.config.args == ["tests"]
+    if whole and session.testscollected and exitstatus == 0:
+        never = sorted(set(CODES) - EMITTED)
+        if never:
+            print(f"\nno test makes these diagnostic codes: {', '.join(never)}")
+            session.exitstatus = 1
