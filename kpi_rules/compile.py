@@ -6,6 +6,7 @@ key, formula or reference, and raised together as one ``InputError``.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -463,7 +464,18 @@ def _labels(label: str | dict | None) -> dict[str, str]:
     return {"en": label} if isinstance(label, str) else dict(label)
 
 
+def _finite(value: float) -> bool:
+    """A number within float range (a 400-digit integer is not: it cannot be compared as a float)."""
+    try:
+        return math.isfinite(float(value)) and abs(float(value)) < 1e300
+    except OverflowError:
+        return False
+
+
 def _target_problem(target: TargetDef, better: str) -> str | None:
+    for name, value in target.as_dict().items():
+        if isinstance(value, bool) or not _finite(value):
+            return f"{name} {str(value)[:20]} is not a finite number a KPI can be compared with"
     threshold = target.target is not None or target.warn is not None
     band = target.min is not None or target.max is not None
     if threshold and band:

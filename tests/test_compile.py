@@ -184,3 +184,11 @@ def test_sources_methods_and_target_notes_are_kept(write):
     assert (playbook.kpis["avg_likes"].method, playbook.kpis["avg_likes"].source) == ("mean_of_rows", "house rule")
     target = playbook.targets["avg_likes"]
     assert (target.note, target.source, target.as_dict()) == ("ten a row", "last year's median", {"target": 10})
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1" + "0" * 400, "true"])
+def test_a_target_must_be_a_finite_number(write, value):
+    """Once: a .nan target made every value pass; .inf wrote Infinity into the JSON; 400 digits gave exit 3."""
+    (problem,) = problems(write, f"kpi-rules: 1\nextends: [builtin:smm]\ntargets:\n  cpl: {{target: {value}}}\n")
+    expected = "4:17 KR103" if value == "true" else "4:8 KR206 target for \"cpl\": target "
+    assert problem.startswith(expected)
