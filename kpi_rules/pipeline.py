@@ -153,12 +153,15 @@ class _UnreadableDate(Exception):
 
 def _periods(rows, playbook: PlaybookDef, kpis: list[str], grain: str, groups: list[ClientGroupDef]) -> tuple[pl.DataFrame, list[Diagnostic]]:
     from kpi_rules.aggregate import aggregate
+    from kpi_rules.data.posts import stocks_as_of_each_row
     from kpi_rules.data.ranges import spread_rows
     from kpi_rules.evaluate import row_values
 
     # Only the metrics the scored KPIs read: a scanned file's other columns are then never parsed.
     metrics = {metric: playbook.metrics[metric] for kpi in kpis for metric in playbook.inputs(kpi)}
     problems: list[Diagnostic] = []
+    if any(source.rows == "post" for group in groups for source in group.template.sources):
+        rows = stocks_as_of_each_row(rows, playbook, kpis)
     if "date_end" in rows.collect_schema().names():
         files = sorted({str(s.path) for group in groups for s in group.template.sources if s.date_end or s.rows in ("week", "month")})
         rows, problems = spread_rows(rows, grain, metrics, files)

@@ -191,3 +191,14 @@ def test_a_metric_cannot_take_a_reserved_name(cli, write, name):
     result = cli("validate", playbook)
     assert result.exit_code == 2
     assert f'{playbook}:4:3: error KR205 a metric cannot be named "{name}"' in result.stderr
+
+
+def test_per_post_er_takes_followers_as_of_each_posts_day_from_another_source(cli, write):
+    write("playbook.yaml", "kpi-rules: 1\nextends: [builtin:smm]\ngoals:\n  posts: {kpis: [er_avg]}\n")
+    write("posts.csv", "Publish time,Likes,Comments,Shares\n2026-10-01 10:00,8,2,0\n2026-10-02 18:00,30,6,4\n")
+    write("daily.csv", "date,followers\n2026-10-01,1000\n2026-10-02,2000\n")
+    client = write("c.yaml", "kpi-rules: 1\nclient: A\nplaybook: playbook.yaml\ngoals: [posts]\ndata:\n"
+                   "  - {path: posts.csv, rows: post, columns: {Publish time: date}}\n  - daily.csv\n")
+    kpis, result = scores(cli, client)
+    assert result.exit_code == 0, result.stderr
+    assert kpis["er_avg"]["value"] == 1.5  # (10 / 1000 + 40 / 2000) / 2 x 100
