@@ -166,6 +166,7 @@ class SourceDef:
     preset_columns: tuple[tuple[str, str], ...] = ()  # the preset's mapping: used for the headers the file has
     preset_dates: tuple[tuple[tuple[str, str], ...], ...] = ()  # the preset's date layouts: the first the file has
     total_row_blank: tuple[str, ...] = ()  # columns all blank on a total row
+    long: tuple[tuple[str, ...], str] | None = None  # a long table: the columns naming each value, and the value's
 
 
 @dataclass(frozen=True)

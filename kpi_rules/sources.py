@@ -26,7 +26,7 @@ DATA_FORMATS = {
 # Options a preset may set and a source may override (columns are merged separately).
 READ_OPTIONS = (
     "format", "encoding", "separator", "decimal", "date_format", "header_row", "sheet", "rows", "date_end", "currency", "where",
-    "total_row_blank",
+    "total_row_blank", "long",
 )
 
 
@@ -83,6 +83,7 @@ def compile_source(document: Document, base_dir: Path, index: int, currency: str
         preset_columns=tuple(preset.get("columns", {}).items()),
         preset_dates=tuple(tuple(layout.items()) for layout in preset.get("dates", ())),
         total_row_blank=tuple(options["total_row_blank"] or ()),
+        long=(tuple(options["long"]["names"]), options["long"]["value"]) if options["long"] else None,
     ), []
 
 

@@ -87,16 +87,20 @@ def test_meta_posts_instagram_and_facebook_rows_are_posts(totals):
     }
 
 
-def test_vk_community_long_table_read_with_where(totals):
+def test_vk_community_long_table_each_criterion_a_column(totals):
+    values, _ = totals(source("vk-community.csv"))
+    assert {m: values[m] for m in ("new_followers", "unfollows", "likes", "comments", "shares")} == {
+        "new_followers": 25.0, "unfollows": 8.0, "likes": 155.0, "comments": 15.0, "shares": 4.0,
+    }
+    september, _ = totals(source("vk-community.csv"), period="2026-09")
+    assert (september["new_followers"], september["likes"]) == (9.0, 64.0)
+
+
+def test_vk_community_one_criterion_by_where_as_before(totals):
     path = EXPORTS / "vk-community.csv"
-    picks = {"new_followers": ("members", "Новые участники"), "unfollows": ("members", "Вышедшие участники"),
-             "likes": ("feedback", "Нравится"), "comments": ("feedback", "Комментарии"), "shares": ("feedback", "Рассказали друзьям")}
-    sources = "".join(
-        f"  - {{path: {path}, preset: vk-community, where: {{Критерий: {kind}, Парам. №1: {label}}}, columns: {{Значение: {metric}}}}}\n"
-        for metric, (kind, label) in picks.items()
-    )
-    values, _ = totals(sources)
-    assert {m: values[m] for m in picks} == {"new_followers": 25.0, "unfollows": 8.0, "likes": 155.0, "comments": 15.0, "shares": 4.0}
+    values, _ = totals(f"  - {{path: {path}, where: {{Критерий: members, Парам. №1: Новые участники}}, encoding: cp1251,"
+                       f' separator: ";", date_format: "%d.%m.%Y", columns: {{Дата: date, Значение: new_followers}}}}\n')
+    assert values["new_followers"] == 25.0
 
 
 def test_vk_ads_decimal_comma_and_no_break_spaces(totals):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from kpi_rules.diagnostics import Diagnostic, InputError
+from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
 from kpi_rules.loading import load_yaml
 from kpi_rules.model import SourceDef
 
@@ -63,6 +63,28 @@ def read_table(source: SourceDef, numeric: Collection[str], *, scan: bool) -> Ra
     except (OSError, pl.exceptions.PolarsError, ValueError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError([file_problem(source, "KR301", f"cannot read {source.format.upper()}: {message}")]) from None
+
+
+def widen(source: SourceDef, raw: RawTable) -> RawTable:
+    """A long table (one value per row, named by other columns) as one column per name: "members / Новые участники".
+
+    The rows are keyed by every other column (the date, client, channel); cell positions are lost, so bad cells
+    are reported by row.
+    """
+    names, value = source.long
+    missing = [column for column in (*names, value) if column not in raw.headers]
+    if missing:
+        message = f'long: column "{missing[0]}" is not in the file{did_you_mean(missing[0], raw.headers)}'
+        raise InputError([file_problem(source, "KR304", message)])
+    frame = raw.frame.lazy().collect() if isinstance(raw.frame, pl.LazyFrame) else raw.frame
+    keys = [column for column in raw.headers if column not in (*names, value)]
+    named = frame.with_columns(
+        pl.concat_str([pl.col(n).cast(pl.String).str.strip_chars() for n in names], separator=" / ", ignore_nulls=True)
+        .str.replace_all(r"( / )+$", "")
+        .alias("__name")
+    )
+    wide = named.pivot(on="__name", index=keys, values=value, aggregate_function="first")
+    return RawTable(wide, wide.columns)
 
 
 def _read_csv(source: SourceDef, numeric: Collection[str], *, scan: bool) -> RawTable:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from kpi_rules.data.cells import type_rows
-from kpi_rules.data.files import csv_headers, read_table
+from kpi_rules.data.files import csv_headers, read_table, widen
 from kpi_rules.data.headers import ColumnPlan, plan_columns
 from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
 from kpi_rules.model import ClientDef, ClientGroupDef, SourceDef
@@ -154,9 +154,13 @@ def read_source(source: SourceDef, metric_ids: list[str], *, scan: bool = True) 
     """One data file as typed rows: date (Date), date_end where rows cover several days, client/channel
     (String), metrics (Float64). With ``scan``, a UTF-8 CSV or a Parquet file is scanned, not read."""
     known = set(metric_ids)
-    # A total row that only blank columns tell apart is found the slow way, where it is reported.
-    scan = scan and not source.total_row_blank
-    if source.format == "csv":
+    # A total row that only blank columns tell apart is found the slow way, where it is reported; a long
+    # table is turned wide in memory.
+    scan = scan and not source.total_row_blank and not source.long
+    if source.long:
+        raw = widen(source, read_table(source, (), scan=False))
+        plan = plan_columns(source, raw.headers, known)
+    elif source.format == "csv":
         plan = plan_columns(source, csv_headers(source), known)
         metric_headers = {header for metric, headers in plan.feeds.items() if metric in known for header in headers}
         raw = read_table(source, metric_headers, scan=scan)
