@@ -202,3 +202,29 @@ def test_per_post_er_takes_followers_as_of_each_posts_day_from_another_source(cl
     kpis, result = scores(cli, client)
     assert result.exit_code == 0, result.stderr
     assert kpis["er_avg"]["value"] == 1.5  # (10 / 1000 + 40 / 2000) / 2 x 100
+
+
+def test_a_short_ragged_row_is_a_warning_at_its_line(cli, agency, write):
+    """Once: a short row was silently read with its last cells empty."""
+    data = write("d.csv", "date;spend;leads;clicks\n2026-10-01;300;3;30\n2026-10-02;100\n")
+    result = cli("check", agency('  - {path: d.csv, separator: ";", decimal: ","}\n'), "--period", "2026-10")
+    assert result.exit_code == 0
+    assert f"{data}:3:2: warning KR504 line has 2 of the header's 4 fields" in result.stderr
+
+
+def test_cr_only_line_endings_and_nul_bytes(cli, agency, write, tmp_path):
+    """Once: CR-only line endings said "no data rows"; a NUL byte was silently accepted."""
+    (tmp_path / "mac.csv").write_bytes(b"date,spend,leads,clicks\r2026-10-01,300,3,30\r")
+    kpis, result = scores(cli, agency("  - mac.csv\n"))
+    assert result.exit_code == 0 and kpis["cpl"]["value"] == 100.0
+    (tmp_path / "nul.csv").write_bytes(b"date,spend,leads,clicks\n2026-10-01,3\x0000,3,30\n")
+    result = cli("check", agency("  - nul.csv\n"), "--period", "2026-10")
+    assert result.exit_code == 2 and "nul.csv:1:1: error KR301 has NUL bytes (byte 36)" in result.stderr
+
+
+def test_columns_mapped_onto_each_other_take_the_mapping(cli, agency, write):
+    """Once: columns: {leads: clicks} gave exit 3. The mapped column is what the metric reads."""
+    write("d.csv", "date,spend,leads,clicks\n2026-10-01,300,3,30\n")
+    kpis, result = scores(cli, agency("  - {path: d.csv, columns: {leads: clicks, clicks: leads}}\n"))
+    assert result.exit_code == 0, result.stderr
+    assert kpis["cpl"]["value"] == 10.0  # swapped: leads read from the "clicks" column (30), 300 / 30

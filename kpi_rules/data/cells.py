@@ -42,6 +42,7 @@ def type_rows(source: SourceDef, raw: RawTable, plan: ColumnPlan) -> TypedRows:
     # Empty rows inside a spreadsheet's table are no data; their numbers stay counted for the positions.
     frame = frame.with_row_index(ROW).filter(~pl.all_horizontal(pl.exclude(ROW).is_null()))
     frame, problems = _without_total_rows(source, raw, plan, frame)
+    problems += raw.warnings
     parsed = frame.select(pl.col(ROW), *_cells(source, plan, frame.schema))
     bad_rows, cell_problems = _bad_cells(source, raw, plan, frame, parsed)
     typed = frame.select(pl.col(ROW), *_typed(source, plan, frame.schema, strict=False))

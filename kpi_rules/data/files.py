@@ -31,6 +31,7 @@ class RawTable:
     headers: list[str]  # as the file has them, a repeated name included
     first_line: int | None = None
     first_column: int = 1  # a spreadsheet's table may start right of column A
+    warnings: tuple[Diagnostic, ...] = ()  # found reading the file whole (short rows)
 
 
 def file_problem(source: SourceDef, code: str, message: str) -> Diagnostic:
@@ -94,15 +95,36 @@ def _read_csv(source: SourceDef, numeric: Collection[str], *, scan: bool) -> Raw
     options = {"separator": source.separator, "raise_if_empty": False, "skip_rows": source.header_row - 1}
     first_line = source.header_row + 1
     typed = set(numeric) & set(headers) if source.decimal == "." and len(set(headers)) == len(headers) else set()
-    if typed:
-        schema = {header: pl.Float64 if header in typed else pl.String for header in headers}
-        if scan and isinstance(data, Path):
-            return RawTable(pl.scan_csv(data, schema_overrides=schema, **options), headers, first_line)
-        try:
-            return RawTable(pl.read_csv(data, schema_overrides=schema, **options), headers, first_line)
-        except pl.exceptions.ComputeError:
-            pass  # a cell that is not a plain number ("1 234.56", "n/a"): read as text, parsed and reported later
-    return RawTable(pl.read_csv(data, infer_schema=False, **options), headers, first_line)
+    schema = {header: pl.Float64 if header in typed else pl.String for header in headers}
+    if typed and scan and isinstance(data, Path):
+        # The fast path of large files: short rows are not looked for (that is another pass over the file).
+        return RawTable(pl.scan_csv(data, schema_overrides=schema, **options), headers, first_line)
+    try:
+        frame = pl.read_csv(data, schema_overrides=schema, **options) if typed else pl.read_csv(data, infer_schema=False, **options)
+    except pl.exceptions.ComputeError:
+        # A cell that is not a plain number ("1 234.56", "n/a"): read as text, parsed and reported later.
+        frame = pl.read_csv(data, infer_schema=False, **options)
+    return RawTable(frame, headers, first_line, warnings=tuple(_short_rows(source, data, headers)))
+
+
+def _short_rows(source: SourceDef, data: Path | bytes, headers: list[str]) -> list[Diagnostic]:
+    """Lines with fewer fields than the header: the reader fills the missing cells in silently, so say so."""
+    text = data.read_bytes() if isinstance(data, Path) else data
+    lines = text.decode("utf-8", errors="replace").split("\n")[source.header_row:]
+    short = []
+    for number, line in enumerate(lines, start=source.header_row + 1):
+        if not line.strip():
+            continue
+        # Quoted fields may hold the separator: only such lines go through the csv module.
+        fields = len(next(csv.reader([line], delimiter=source.separator))) if '"' in line else line.count(source.separator) + 1
+        if fields < len(headers):
+            short.append((number, fields))
+    if not short:
+        return []
+    number, fields = short[0]
+    more = f" (and {len(short) - 1} more line(s))" if len(short) > 1 else ""
+    message = f"line has {fields} of the header's {len(headers)} fields{more}: the missing cells are read as empty"
+    return [Diagnostic(str(source.path), number, fields, "KR504", message, "warning")]
 
 
 def _csv_data(source: SourceDef) -> Path | bytes:
