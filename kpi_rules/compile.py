@@ -6,7 +6,6 @@ key, formula or reference, and raised together as one ``InputError``.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ from kpi_rules.model import (
 from kpi_rules.resources import BUILTIN_PREFIX, builtin_names, builtin_path
 from kpi_rules.schema import validate_document
 from kpi_rules.sources import compile_source, source_entries
-from kpi_rules.targets import foreign_currency_targets, unscored_targets
+from kpi_rules.targets import check_client_targets, target_problem
 
 @dataclass(frozen=True)
 class _Origin:
@@ -331,7 +330,7 @@ class Compiler:
                 fields.get("note", ""), fields.get("source", ""), fields.get("currency"),
             )
             kpi = kpis.get(kpi_id)
-            problem = _target_problem(target, kpi.better) if kpi else None
+            problem = target_problem(target, kpi.better) if kpi else None
             if problem:
                 self.diagnostics.append(origin.diagnostic("KR206", f'target for "{kpi_id}": {problem}'))
                 continue
@@ -379,7 +378,8 @@ class Compiler:
                 targets=self._targets(_origins(document, (*where, "targets")), dict(playbook.kpis), playbook.kpis.keys()),
                 currency=fields.get("currency"),
             )
-        warnings = self._check_client_targets(document, playbook, targets, overrides)
+        problems, warnings = check_client_targets(document, playbook, targets, overrides)
+        self.diagnostics += problems
         if len(self.diagnostics) > before:
             return None
         template = ClientDef(
@@ -393,26 +393,6 @@ class Compiler:
             currency=data.get("currency"),
         )
         return ClientGroupDef(document.path, names, template, overrides, tuple(warnings))
-
-    def _check_client_targets(
-        self, document: Document, playbook: PlaybookDef, targets: dict[str, TargetDef], overrides: dict[str, ClientOverrideDef]
-    ) -> list[Diagnostic]:
-        """Money targets in another currency (errors, collected) and targets nothing scores (warnings, returned)."""
-        data = document.data
-
-        def scored(goals) -> set[str]:
-            return {kpi for goal in goals if goal in playbook.goals for kpi in playbook.goals[goal].kpis}
-
-        shared = scored(data["goals"])
-        warnings = unscored_targets(document, ("targets",), data.get("targets", {}), shared)
-        self.diagnostics += foreign_currency_targets(document, ("targets",), targets, shared, data.get("currency"), playbook)
-        for name, override in overrides.items():
-            where = ("overrides", name, "targets")
-            kpis = scored(override.goals) if override.goals else shared
-            warnings += unscored_targets(document, where, override.targets, kpis)
-            currency = override.currency or data.get("currency")
-            self.diagnostics += foreign_currency_targets(document, where, {**targets, **override.targets}, kpis, currency, playbook)
-        return warnings
 
     def _client_names(self, document: Document) -> tuple[str, ...] | None:
         """``client: A`` -> (A,); ``clients: [A, B]`` -> (A, B); ``clients: all`` -> None (the data decides)."""
@@ -462,35 +442,3 @@ def _labels(label: str | dict | None) -> dict[str, str]:
     if label is None:
         return {}
     return {"en": label} if isinstance(label, str) else dict(label)
-
-
-def _finite(value: float) -> bool:
-    """A number within float range (a 400-digit integer is not: it cannot be compared as a float)."""
-    try:
-        return math.isfinite(float(value)) and abs(float(value)) < 1e300
-    except OverflowError:
-        return False
-
-
-def _target_problem(target: TargetDef, better: str) -> str | None:
-    for name, value in target.as_dict().items():
-        if isinstance(value, bool) or not _finite(value):
-            return f"{name} {str(value)[:20]} is not a finite number a KPI can be compared with"
-    threshold = target.target is not None or target.warn is not None
-    band = target.min is not None or target.max is not None
-    if threshold and band:
-        return "use either target/warn or min/max, not both"
-    if band:
-        if target.min is not None and target.max is not None and target.min > target.max:
-            return f"min {target.min:g} is above max {target.max:g}"
-        return None
-    if better == "band":
-        return "this KPI is better within a band: give min and/or max"
-    if target.target is None:
-        return "warn needs a target"
-    if target.warn is not None:
-        if better == "higher" and target.warn > target.target:
-            return f"warn {target.warn:g} is above target {target.target:g}, but higher is better for this KPI"
-        if better == "lower" and target.warn < target.target:
-            return f"warn {target.warn:g} is below target {target.target:g}, but lower is better for this KPI"
-    return None

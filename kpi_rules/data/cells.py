@@ -159,17 +159,17 @@ def _bad_cells(source: SourceDef, raw: RawTable, plan: ColumnPlan, given: pl.Dat
             else:
                 present = cell.cast(pl.String).str.strip_chars().str.len_chars() > 0
                 bad = present & (value.is_null() | value.is_infinite() | value.is_nan())
-            rows = given.filter(bad.fill_null(False))[ROW].to_list()
-            bad_rows.update(rows)
+            positions = bad.fill_null(False).arg_true().to_list()
+            bad_rows.update(given[ROW].gather(positions).to_list())
             code = "KR303" if target in ("date", "date_end") else "KR302"
-            for row in rows[:MAX_CELL_PROBLEMS_PER_COLUMN]:
-                index = given[ROW].to_list().index(row)
-                text, number = cell[index], value[index]
+            for position in positions[:MAX_CELL_PROBLEMS_PER_COLUMN]:
+                text, number = cell[position], value[position]
                 shown = f'"{text}"' if text not in (None, "") else "an empty cell"
                 kind = "date" if code == "KR303" else ("finite number" if number is not None else "number")
-                problems.append(_cell(source, raw, row, header, code, f'{shown} in column "{header}" is not a {kind}'))
-            if len(rows) > MAX_CELL_PROBLEMS_PER_COLUMN:
-                more = len(rows) - MAX_CELL_PROBLEMS_PER_COLUMN
+                message = f'{shown} in column "{header}" is not a {kind}'
+                problems.append(_cell(source, raw, given[ROW][position], header, code, message))
+            if len(positions) > MAX_CELL_PROBLEMS_PER_COLUMN:
+                more = len(positions) - MAX_CELL_PROBLEMS_PER_COLUMN
                 kind = "date" if code == "KR303" else "number"
                 problems.append(Diagnostic(str(source.path), None, None, code, f'column "{header}": {more} more cells are not a {kind}'))
     return sorted(bad_rows), problems
