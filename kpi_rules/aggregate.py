@@ -9,6 +9,11 @@ period gets null with a reason column ``reason:<metric>``.
 ``row_values`` are expressions over one data row (a KPI with method
 mean_of_rows): each is averaged over all the client's rows in the period,
 across channels, into a column ``mean:<name>``.
+
+Two kinds of column feed the data-quality warnings (kpi_rules.quality): per flow,
+whether a row of the period has it below 0 (``negative:<metric>``), and per stock,
+its smaller value on the date it is taken from (``smaller:<metric>``: below the
+stock when that day has two different values).
 """
 
 from __future__ import annotations
@@ -20,13 +25,24 @@ from kpi_rules.model import MetricDef
 from kpi_rules.periods import EVERY
 
 
+# Flows per bit mask (Int64): bits 0..62, so that a mask is never negative.
+MASK_BITS = 63
+
+
+def negative_column(metric: str) -> str:
+    return f"negative:{metric}"
+
+
+def smaller_column(metric: str) -> str:
+    return f"smaller:{metric}"
+
 
 def aggregate(
     rows: pl.LazyFrame, metrics: dict[str, MetricDef], grain: str, row_values: dict[str, pl.Expr] | None = None
 ) -> pl.LazyFrame:
     """One row per client and period: client (and group), period_start, period_end, previous_start, days,
-    days_with_data, complete; one column per metric; the reason, mean and split columns (the last where
-    ``rows`` has them: see data.ranges)."""
+    days_with_data, complete; one column per metric; the reason, mean, negative, smaller and split columns
+    (the last where ``rows`` has them: see data.ranges)."""
     every = EVERY[grain]
     row_values = row_values or {}
     columns = rows.collect_schema().names()
@@ -42,6 +58,8 @@ def aggregate(
     client = ["group", "client"] if "group" in columns else ["client"]
     keys = [*client, "channel", "period_start"] if channels else [*client, "period_start"]
     stocks = [metric for metric in present if metric.agg in ("last", "first")]
+    flows = [metric.id for metric in present if metric.agg == "sum"]
+    masks = [f"negative_mask:{index}" for index in range(len(_masked(flows)))]
     if stocks:
         # A stock's value is the one on its last (first) date with a value: that date is found first, in a
         # small pass, so that the main aggregation needs no sorting and can run streaming.
@@ -54,6 +72,7 @@ def aggregate(
         *[pl.col(f"row:{name}").sum().alias(f"sum:{name}") for name in row_values],
         *[pl.col(f"row:{name}").count().alias(f"count:{name}") for name in row_values],
         *[pl.col(split).any() for split in splits],
+        *_negative_masks(flows),
         last_date=pl.col("date").max(),
         whole_periods=(pl.col("date") == pl.col("period_start")).all(),
         **({} if channels else {"days_with_data": pl.col("date").n_unique()}),
@@ -64,6 +83,7 @@ def aggregate(
             *[expression for metric in present for expression in _across_channels(metric)],
             *[pl.col(f"{part}:{name}").sum() for name in row_values for part in ("sum", "count")],
             *[pl.col(split).any() for split in splits],
+            *[pl.col(mask).bitwise_or() for mask in masks],
             pl.col("last_date").max(),
             pl.col("whole_periods").all(),
         ).join(coverage, on=[*client, "period_start"])
@@ -73,8 +93,12 @@ def aggregate(
         *[
             pl.when(pl.col(f"count:{name}") > 0).then(pl.col(f"sum:{name}") / pl.col(f"count:{name}")).alias(mean_column(name))
             for name in row_values
-        ]
-    ).drop([f"{part}:{name}" for name in row_values for part in ("sum", "count")])
+        ],
+        *[
+            ((pl.col(mask) & (1 << bit)) != 0).alias(negative_column(flow))
+            for mask, chunk in zip(masks, _masked(flows)) for bit, flow in enumerate(chunk)
+        ],
+    ).drop([f"{part}:{name}" for name in row_values for part in ("sum", "count")], *masks)
     non_additive = [m for m in present if m.agg == "none"]
     per_client = per_client.with_columns(
         *[_checked_non_additive(metric) for metric in non_additive],
@@ -99,10 +123,11 @@ def _within_channel(metric: MetricDef) -> list[pl.Expr]:
     value = pl.col(metric.id)
     match metric.agg:
         case "sum":
-            return [pl.when(value.count() > 0).then(value.sum()).alias(metric.id)]
+            return [_total(value).alias(metric.id)]
         case "last" | "first":
             # By date, not file order (exports often come newest first); of two rows on that date, the larger.
-            return [pl.when(pl.col("date") == pl.col(f"date:{metric.id}")).then(value).max().alias(metric.id)]
+            on_date = pl.when(pl.col("date") == pl.col(f"date:{metric.id}")).then(value)
+            return [on_date.max().alias(metric.id), on_date.min().alias(smaller_column(metric.id))]
         case "mean" | "min" | "max":
             return [getattr(value, metric.agg)().alias(metric.id)]
         case "none":
@@ -113,6 +138,21 @@ def _within_channel(metric: MetricDef) -> list[pl.Expr]:
                 (~(value.is_not_null() & (pl.col("date") != pl.col("period_start"))).any()).alias(f"at_start:{metric.id}"),
             ]
     raise ValueError(f"unknown aggregation {metric.agg}")
+
+
+def _masked(flows: list[str]) -> list[list[str]]:
+    return [flows[start : start + MASK_BITS] for start in range(0, len(flows), MASK_BITS)]
+
+
+def _negative_masks(flows: list[str]) -> list[pl.Expr]:
+    """A bit per flow, set when a row has it below 0: one aggregation for up to 63 flows. At the benchmark's
+    million rows and 31 flows, a min per flow cost 0.15 s more CPU, this about 0.05 s."""
+    return [
+        pl.sum_horizontal([pl.when(pl.col(flow) < 0).then(pl.lit(1 << bit, pl.Int64)).otherwise(0) for bit, flow in enumerate(chunk)])
+        .bitwise_or()
+        .alias(f"negative_mask:{index}")
+        for index, chunk in enumerate(_masked(flows))
+    ]
 
 
 def _stock_date(metric: MetricDef) -> pl.Expr:
@@ -131,7 +171,17 @@ def _across_channels(metric: MetricDef) -> list[pl.Expr]:
                 pl.col(f"n:{metric.id}").sum(),
                 pl.col(f"at_start:{metric.id}").all(),
             ]
-    return [pl.when(value.count() > 0).then(value.sum()).alias(metric.id)]
+        case "sum":
+            return [_total(value).alias(metric.id)]
+        case "last" | "first":
+            smaller = smaller_column(metric.id)
+            return [_total(value).alias(metric.id), _total(pl.col(smaller)).alias(smaller)]
+    raise ValueError(f"unknown aggregation {metric.agg}")
+
+
+def _total(value: pl.Expr) -> pl.Expr:
+    """The sum, null (no data) rather than 0 when there is no value."""
+    return pl.when(value.count() > 0).then(value.sum())
 
 
 def _checked_non_additive(metric: MetricDef) -> pl.Expr:

@@ -40,6 +40,11 @@ CODES: dict[str, str] = {
     "KR502": "warning: a stock or unique count on a row that crosses a period's boundary left out",
     "KR503": "warning: a data row ends before it starts",
     "KR510": "warning: a target for a KPI the client's goals do not score",
+    "KR520": "warning: a count or an amount (a flow) below 0 on a row",
+    "KR521": "warning: a stock with two different values on the day it is read from",
+    "KR522": "warning: days without rows between a client's first and last period",
+    "KR523": "warning: a stock changing by more than 50% from one period to the next",
+    "KR524": "warning: followers rising in a period with no new followers",
 }
 
 

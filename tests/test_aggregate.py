@@ -2,7 +2,7 @@ import datetime as dt
 
 import polars as pl
 
-from kpi_rules.aggregate import aggregate
+from kpi_rules.aggregate import aggregate, negative_column, smaller_column
 from kpi_rules.columns import mean_column, reason_column
 from kpi_rules.model import MetricDef
 
@@ -101,3 +101,25 @@ def test_stocks_are_taken_by_date_not_by_file_order():
     assert row["followers"] == 130.0
     (row,) = run({"client": ["a"] * 2, "date": [D(2026, 10, 30), D(2026, 10, 2)], "followers": [130.0, 100.0]}, {"followers": "first"})
     assert row["followers"] == 100.0
+
+
+def test_negative_flows_are_marked_per_period_also_past_one_mask_of_flows():
+    flows = [f"flow{n}" for n in range(70)]  # two bit masks: 63 flows and 7
+    rows = {"client": ["a", "a"], "channel": ["vk", "tg"], "date": [D(2026, 10, 1)] * 2} | {flow: [1.0, 2.0] for flow in flows}
+    rows["flow3"], rows["flow66"] = [-1.0, 2.0], [1.0, -2.0]
+    (row,) = run(rows, {flow: "sum" for flow in flows})
+    assert [flow for flow in flows if row[negative_column(flow)]] == ["flow3", "flow66"]
+    assert row["flow66"] == -1.0 and not any(column.startswith("negative_mask") for column in row)
+
+
+def test_a_stocks_smaller_value_on_its_day_is_kept_beside_it():
+    rows = run(
+        {
+            "client": ["a"] * 4,
+            "channel": ["vk", "vk", "tg", "tg"],
+            "date": [D(2026, 10, 31), D(2026, 10, 31), D(2026, 10, 30), D(2026, 10, 31)],
+            "followers": [120.0, 100.0, 70.0, 50.0],
+        },
+        {"followers": "last"},
+    )
+    assert (rows[0]["followers"], rows[0][smaller_column("followers")]) == (170.0, 150.0)
