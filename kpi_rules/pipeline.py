@@ -126,6 +126,7 @@ def _aggregate(
     import polars as pl
 
     from kpi_rules.data.load import load_data
+    from kpi_rules.quality import quality_warnings
 
     playbook = groups[indices[0]].playbook
     kpis = list(dict.fromkeys(kpi for index in indices for kpi in groups[index].kpis))
@@ -143,6 +144,7 @@ def _aggregate(
             files = sorted({str(source.path) for index in indices for source in groups[index].template.sources})
             raise InputError([Diagnostic(", ".join(files), None, None, "KR301", f"cannot read the data: {_first_line(error)}")]) from None
         problems += reread.problems
+    problems += quality_warnings(periods, playbook.metrics, grain, {index: groups[index].path for index in indices})
     found = {index: [] for index in indices} | dict(periods.group_by("group").agg(pl.col("client").unique()).iter_rows())
     return _Batch(playbook, indices, kpis, periods, found), problems
 

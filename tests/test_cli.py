@@ -27,7 +27,7 @@ def test_examples_scorecards_match_the_story(cli):
     """One client passes, one fails on sales, one has gaps and no leads in October."""
     result = cli("check", EXAMPLES / "clients", "--format", "json")
     assert result.exit_code == 1
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     validator("scorecard").validate(report)
     cards = {card["client"]: card for card in report["scorecards"]}
     assert cards["Fitness Studio"]["status"] == "pass"
@@ -208,7 +208,7 @@ def test_list_unknown_goal(cli):
 def test_check_skips_playbooks_in_folders_but_not_when_named(cli, monkeypatch):
     monkeypatch.chdir(REPO)
     whole = cli("check", "examples/", "--format", "json")
-    assert whole.exit_code == 1 and len(json.loads(whole.output)["scorecards"]) == 3
+    assert whole.exit_code == 1 and len(json.loads(whole.stdout)["scorecards"]) == 3
     named = cli("check", "examples/playbook.yaml")
     assert named.exit_code == 2 and "KR004 is a playbook, not a client file" in named.output
 
