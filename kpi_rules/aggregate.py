@@ -27,6 +27,12 @@ from kpi_rules.periods import EVERY
 
 # Flows per bit mask (Int64): bits 0..62, so that a mask is never negative.
 MASK_BITS = 63
+# Fractional numbers are added as whole millionths (per-row ratios as billionths): integers add up the same in
+# any order, floats do not, and the streaming engine adds rows in no fixed order. So the same input gives
+# byte-identical reports. Counts are whole numbers already, which floats add exactly in any order: they are
+# summed as they are (cheaper).
+FIXED = 10**6
+FIXED_ROW_VALUE = 10**9
 
 
 def negative_column(metric: str) -> str:
@@ -59,6 +65,8 @@ def aggregate(
     keys = [*client, "channel", "period_start"] if channels else [*client, "period_start"]
     stocks = [metric for metric in present if metric.agg in ("last", "first")]
     flows = [metric.id for metric in present if metric.agg == "sum"]
+    # Rows split over days carry fractions of counts too.
+    fixed = {m.id for m in present if m.agg == "sum" and (m.unit != "count" or splits)}
     masks = [f"negative_mask:{index}" for index in range(len(_masked(flows)))]
     if stocks:
         # A stock's value is the one on its last (first) date with a value: that date is found first, in a
@@ -68,8 +76,8 @@ def aggregate(
     # Means of row values travel as sum and count, so that rows of every channel weigh the same.
     # Without a channel column the first step is already per client: one pass over the rows.
     per_group = rows.group_by(keys).agg(
-        *[expression for metric in present for expression in _within_channel(metric)],
-        *[pl.col(f"row:{name}").sum().alias(f"sum:{name}") for name in row_values],
+        *[expression for metric in present for expression in _within_channel(metric, metric.id in fixed)],
+        *[_fixed_sum(pl.col(f"row:{name}"), FIXED_ROW_VALUE).alias(f"sum:{name}") for name in row_values],
         *[pl.col(f"row:{name}").count().alias(f"count:{name}") for name in row_values],
         *[pl.col(split).any() for split in splits],
         *_negative_masks(flows),
@@ -90,8 +98,11 @@ def aggregate(
     else:
         per_client = per_group
     per_client = per_client.with_columns(
+        *[(pl.col(flow) / FIXED).alias(flow) for flow in fixed],
         *[
-            pl.when(pl.col(f"count:{name}") > 0).then(pl.col(f"sum:{name}") / pl.col(f"count:{name}")).alias(mean_column(name))
+            pl.when(pl.col(f"count:{name}") > 0)
+            .then(pl.col(f"sum:{name}") / FIXED_ROW_VALUE / pl.col(f"count:{name}"))
+            .alias(mean_column(name))
             for name in row_values
         ],
         *[
@@ -119,11 +130,11 @@ def aggregate(
     )
 
 
-def _within_channel(metric: MetricDef) -> list[pl.Expr]:
+def _within_channel(metric: MetricDef, fixed: bool) -> list[pl.Expr]:
     value = pl.col(metric.id)
     match metric.agg:
         case "sum":
-            return [_total(value).alias(metric.id)]
+            return [pl.when(value.count() > 0).then(_fixed_sum(value, FIXED) if fixed else value.sum()).alias(metric.id)]
         case "last" | "first":
             # By date, not file order (exports often come newest first); of two rows on that date, the larger.
             on_date = pl.when(pl.col("date") == pl.col(f"date:{metric.id}")).then(value)
@@ -177,6 +188,11 @@ def _across_channels(metric: MetricDef) -> list[pl.Expr]:
             smaller = smaller_column(metric.id)
             return [_total(value).alias(metric.id), _total(pl.col(smaller)).alias(smaller)]
     raise ValueError(f"unknown aggregation {metric.agg}")
+
+
+def _fixed_sum(value: pl.Expr, scale: int) -> pl.Expr:
+    """The sum in whole units of 1/scale: exact, so the same whatever order the rows come in."""
+    return (value * scale).round().cast(pl.Int128).sum()
 
 
 def _total(value: pl.Expr) -> pl.Expr:

@@ -123,3 +123,22 @@ def test_a_stocks_smaller_value_on_its_day_is_kept_beside_it():
         {"followers": "last"},
     )
     assert (rows[0]["followers"], rows[0][smaller_column("followers")]) == (170.0, 150.0)
+
+
+def test_money_and_per_row_means_do_not_depend_on_the_order_of_the_rows():
+    """Once: the same input gave 619.913438 in one run and 619.913437 in the next (floats added in another order)."""
+    import random
+
+    generator = random.Random(7)
+    amounts = [round(generator.uniform(0, 1000), 2) for _ in range(20_000)]
+    ratios = [generator.uniform(0, 3) for _ in range(20_000)]
+    definitions = {"spend": MetricDef("spend", "sum", unit="currency")}
+    totals = []
+    for order in (amounts, amounts[::-1], sorted(amounts)):
+        rows = pl.DataFrame({"client": "a", "date": D(2026, 10, 1), "spend": order, "ratio": ratios[: len(order)]})
+        (period,) = aggregate(rows.lazy(), definitions, "month", {"er": pl.col("ratio")}).collect().to_dicts()
+        totals.append((period["spend"], period[mean_column("er")]))
+    assert totals[0][0] == totals[1][0] == totals[2][0] == round(sum(amounts), 2)
+    rows = pl.DataFrame({"client": "a", "date": D(2026, 10, 1), "spend": amounts, "ratio": ratios[::-1]})
+    (reversed_ratios,) = aggregate(rows.lazy(), definitions, "month", {"er": pl.col("ratio")}).collect().to_dicts()
+    assert reversed_ratios[mean_column("er")] == totals[0][1]
