@@ -27,6 +27,8 @@ CODES: dict[str, str] = {
     "KR205": "unknown KPI, goal or metric referenced",
     "KR206": "target does not fit the KPI",
     "KR207": "extends: unknown or circular playbook",
+    "KR208": "formula over a limit: length, nesting depth or number of parts",
+    "KR209": "number out of range in a formula: not finite or not real",
     "KR210": "unknown export preset",
     "KR301": "data file cannot be read",
     "KR302": "data cell is not a number",

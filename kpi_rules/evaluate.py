@@ -19,7 +19,7 @@ from kpi_rules.columns import (
     threshold_column,
     value_column,
 )
-from kpi_rules.expressions import build_expression
+from kpi_rules.expressions import build_expression, null_if_not_finite
 from kpi_rules.model import (
     PERIOD_NAMES,
     THRESHOLDS,
@@ -32,6 +32,7 @@ from kpi_rules.model import (
 )
 
 NO_TARGET = TargetDef()
+NOT_FINITE = "the value is not finite (an overflow, an infinite input or the root of a negative number)"
 
 
 def needed_kpis(playbook: PlaybookDef, kpis: list[str]) -> list[KpiDef]:
@@ -90,12 +91,13 @@ def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientD
         values, explanations = [], []
         for kpi in level:
             if kpi.method == "mean_of_rows":
-                value, causes = _mean_of_rows(kpi, playbook, available)
+                value, reason = _mean_of_rows(kpi, playbook, available)
             else:
-                value, causes = _ratio_of_totals(kpi, names, reasons)
+                value, reason = _ratio_of_totals(kpi, names, reasons)
             values.append(value.alias(value_column(kpi.id)))
-            explanations.append(pl.when(value.is_null()).then(pl.coalesce(*causes, pl.lit("no value"))).alias(reason_column_of_kpi(kpi.id)))
-        frame = frame.with_columns(*values, *explanations)
+            explanations.append(pl.when(pl.col(value_column(kpi.id)).is_null()).then(reason).alias(reason_column_of_kpi(kpi.id)))
+        # The reasons after the values: they test the value column rather than compute the value again.
+        frame = frame.with_columns(*values).with_columns(*explanations)
 
     target_table = _target_table(evaluated, clients)
     frame = frame.join(target_table.lazy(), on="client", how="left", maintain_order="left")
@@ -105,21 +107,23 @@ def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientD
     )
 
 
-def _ratio_of_totals(kpi: KpiDef, names: dict[str, pl.Expr], reasons: dict[str, pl.Expr]) -> tuple[pl.Expr, list[pl.Expr]]:
-    """The formula on the period's values, and why it may be null: inputs first, then the period before, then zeros."""
+def _ratio_of_totals(kpi: KpiDef, names: dict[str, pl.Expr], reasons: dict[str, pl.Expr]) -> tuple[pl.Expr, pl.Expr]:
+    """The formula on the period's values, and why it may be null: inputs, the period before, zeros, else not finite."""
     kpi_names = {name: names[name] for name in kpi.formula.names}
     built = build_expression(kpi.formula, kpi_names, previous=_previous)
     causes = [pl.when(kpi_names[name].is_null()).then(reasons[name]) for name in sorted(kpi.formula.names)]
     causes += [pl.when(p.expression.is_null()).then(pl.lit(f"{p.text} is unknown: no data for the period before")) for p in built.previous]
     causes += [pl.when(d.expression == 0).then(pl.lit(f"{d.text} is 0: the ratio is undefined")) for d in built.denominators]
-    return built.expression, causes
+    return built.expression, built.explain(pl.coalesce(*causes, pl.lit(NOT_FINITE)))
 
 
-def _mean_of_rows(kpi: KpiDef, playbook: PlaybookDef, available: set[str]) -> tuple[pl.Expr, list[pl.Expr]]:
+def _mean_of_rows(kpi: KpiDef, playbook: PlaybookDef, available: set[str]) -> tuple[pl.Expr, pl.Expr]:
     """The average aggregate made of the formula's per-row values, and why it may be null."""
     missing = [name for name in playbook.inputs(kpi.id) if name not in available]
     cause = f'the data has no "{missing[0]}" column' if missing else "no data row in this period gives a value (inputs missing or a denominator 0)"
-    return pl.col(mean_column(kpi.id)), [pl.lit(cause)]
+    mean = pl.col(mean_column(kpi.id))
+    # Finite rows can still add up to more than a float holds.
+    return null_if_not_finite(mean), pl.when(mean.is_null()).then(pl.lit(cause)).otherwise(pl.lit(NOT_FINITE))
 
 
 def _dependency_levels(kpis: list[KpiDef], playbook: PlaybookDef) -> list[list[KpiDef]]:
@@ -183,12 +187,12 @@ def _status(kpi: KpiDef, available: list[str]) -> pl.Expr:
 
 
 def _gap(kpi: KpiDef, available: list[str]) -> pl.Expr:
-    """Value minus target, or the distance outside the band (0 inside it)."""
+    """Value minus target, or the distance outside the band (0 inside it); null without a value."""
     value = pl.col(value_column(kpi.id))
     target, _, low, high = (_threshold(kpi, t, available) for t in THRESHOLDS)
     return (
         pl.when(target.is_not_null()).then(value - target)
         .when(low.is_not_null() & (value < low)).then(value - low)
         .when(high.is_not_null() & (value > high)).then(value - high)
-        .when(low.is_not_null() | high.is_not_null()).then(pl.lit(0.0))
+        .when(value.is_not_null() & (low.is_not_null() | high.is_not_null())).then(pl.lit(0.0))
     )

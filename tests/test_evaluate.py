@@ -85,3 +85,44 @@ def test_clients_sharing_targets_share_one_row_of_thresholds():
     clients.append(client("c", book, cpl=TargetDef(target=40)))
     result = evaluate(periods(client=["a", "b", "c"], spend=[3000.0] * 3, leads=[60.0] * 3), book, clients, ["cpl"]).collect()
     assert result[status_column("cpl")].to_list() == ["pass", "pass", "fail"]
+
+
+def test_band_gap_is_null_without_a_value():
+    book = playbook(ratio=("spend / clicks", "band"))
+    result = evaluate(
+        periods(client=["a", "a"], spend=[5.0, 5.0], clicks=[1.0, 0.0]), book, [client("a", book, ratio=TargetDef(min=2, max=8))], ["ratio"]
+    ).collect()
+    assert result[status_column("ratio")].to_list() == ["pass", "no_data"]
+    assert result[gap_column("ratio")].to_list() == [0.0, None]
+
+
+def test_a_value_that_is_not_finite_is_no_data_with_its_reason():
+    book = playbook(huge=("spend ** 1100", "higher"), total=("spend + clicks", "higher"))
+    result = evaluate(
+        periods(client=["a", "a"], spend=[2.0, 3.0], leads=[1.0, 1.0], clicks=[1.0, float("inf")]), book, [client("a", book)], list(book.kpis)
+    ).collect()
+    assert result[value_column("huge")].to_list() == [None, None]
+    assert result[value_column("total")].to_list() == [3.0, None]
+    not_finite = "the value is not finite (an overflow, an infinite input or the root of a negative number)"
+    assert result[reason_column_of_kpi("huge")].to_list() == [not_finite, not_finite]
+    assert result[reason_column_of_kpi("total")].to_list() == [None, not_finite]
+
+
+def test_nested_divisors_explain_which_is_zero():
+    # The divisor clicks / leads holds a divisor of its own: it is computed once, for the value and the reason.
+    book = playbook(ratio=("spend / (clicks / leads)", "higher"))
+    result = evaluate(
+        periods(client=["a"] * 3, spend=[6.0, 6.0, 6.0], clicks=[3.0, 0.0, 3.0], leads=[1.0, 1.0, 0.0]), book, [client("a", book)], ["ratio"]
+    ).collect()
+    assert result[value_column("ratio")].to_list() == [2.0, None, None]
+    assert result[reason_column_of_kpi("ratio")].to_list() == [None, "clicks / leads is 0: the ratio is undefined", "leads is 0: the ratio is undefined"]
+
+
+def test_a_mean_of_rows_too_large_for_a_float_is_no_data():
+    book = PlaybookDef(
+        name="t", path="t.yaml", metrics={"spend": MetricDef("spend", "sum")},
+        kpis={"avg": KpiDef("avg", parse_formula("spend"), method="mean_of_rows")}, goals={}, targets={},
+    )
+    result = evaluate(periods(client=["a", "a"], spend=[1.0, 1.0], **{"mean:avg": [2.0, float("inf")]}), book, [client("a", book)], ["avg"]).collect()
+    assert result[value_column("avg")].to_list() == [2.0, None]
+    assert result[reason_column_of_kpi("avg")].to_list()[1].startswith("the value is not finite")
