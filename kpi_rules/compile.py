@@ -392,7 +392,7 @@ class Compiler:
             targets=targets,
             currency=data.get("currency"),
         )
-        return ClientGroupDef(document.path, names, template, overrides, tuple(warnings))
+        return ClientGroupDef(document.path, names, template, overrides, tuple(warnings), document.position(("data",), key=True))
 
     def _client_names(self, document: Document) -> tuple[str, ...] | None:
         """``client: A`` -> (A,); ``clients: [A, B]`` -> (A, B); ``clients: all`` -> None (the data decides)."""

@@ -207,6 +207,7 @@ class ClientGroupDef:
     template: ClientDef  # the shared settings; its name is replaced per client
     overrides: Mapping[str, ClientOverrideDef] = field(default_factory=dict)
     warnings: tuple[Diagnostic, ...] = ()  # found compiling the file
+    data_at: tuple[int | None, int | None] = (None, None)  # line and column of its data: key
 
     @property
     def playbook(self) -> PlaybookDef:

@@ -133,14 +133,14 @@ def _aggregate(
     rows = loaded.rows.filter(pl.col("group").is_in(indices)) if filtered else loaded.rows
     try:
         periods, problems = _periods(rows, playbook, kpis, grain, [groups[index] for index in indices])
-    except (pl.exceptions.PolarsError, _UnreadableDate):
+    except (pl.exceptions.PolarsError, _ReadAgain):
         reread = load_data(groups, indices, scan=False)
         indices = [index for index in indices if index not in reread.failed]
         if not indices:
             return None, list(reread.problems)
         try:
             periods, problems = _periods(reread.rows, playbook, kpis, grain, [groups[index] for index in indices])
-        except (pl.exceptions.PolarsError, _UnreadableDate) as error:
+        except (pl.exceptions.PolarsError, _ReadAgain) as error:
             files = sorted({str(source.path) for index in indices for source in groups[index].template.sources})
             raise InputError([Diagnostic(", ".join(files), None, None, "KR301", f"cannot read the data: {_first_line(error)}")]) from None
         problems += reread.problems
@@ -149,11 +149,14 @@ def _aggregate(
     return _Batch(playbook, indices, kpis, periods, found), problems
 
 
-class _UnreadableDate(Exception):
-    """A scanned file has a date that is empty or not a date (dates are parsed leniently there)."""
+class _ReadAgain(Exception):
+    """A scanned file has a date that is empty or not a date, or a number that is not finite ("inf", "1e400"):
+    the scan lets those through, and the file read again the slow way names their cells."""
 
 
 def _periods(rows, playbook: PlaybookDef, kpis: list[str], grain: str, groups: list[ClientGroupDef]) -> tuple[pl.DataFrame, list[Diagnostic]]:
+    import polars as pl
+
     from kpi_rules.aggregate import aggregate
     from kpi_rules.data.posts import stocks_as_of_each_row
     from kpi_rules.data.ranges import spread_rows
@@ -170,8 +173,9 @@ def _periods(rows, playbook: PlaybookDef, kpis: list[str], grain: str, groups: l
     per_row = row_values(playbook, kpis, rows.collect_schema().names())
     # Streaming: rows are read, parsed and aggregated a batch at a time, never all in memory.
     periods = aggregate(rows, metrics, grain, per_row).collect(engine="streaming")
-    if periods["period_start"].null_count():
-        raise _UnreadableDate()
+    numbers = [metric for metric in metrics if metric in periods.columns and periods.schema[metric].is_float()]
+    if periods["period_start"].null_count() or periods.select(pl.any_horizontal(~pl.col(numbers).is_finite()).any()).item():
+        raise _ReadAgain()
     return periods, problems
 
 

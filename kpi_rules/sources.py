@@ -7,6 +7,7 @@ columns mapped to the date, a source in another currency than the client's.
 
 from __future__ import annotations
 
+import codecs
 import os
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,12 @@ def compile_source(document: Document, base_dir: Path, index: int, currency: str
         kinds = "|".join(sorted(set(DATA_FORMATS.values())))
         problems.append(document.diagnostic(where, "KR103", f'cannot tell the format of "{spec["path"]}": add format: {kinds}'))
     elif not file.is_file():
-        problems.append(document.diagnostic(where, "KR001", f'data file "{spec["path"]}" not found'))
+        what = "is not a regular file" if file.exists() else "not found"
+        problems.append(document.diagnostic(where, "KR001", f'data file "{spec["path"]}" {what}'))
+    if options["encoding"] and not _is_text_encoding(options["encoding"]):
+        at = (*where, "encoding") if "encoding" in spec else (*where, "preset")
+        message = f'encoding "{options["encoding"]}" is not a text encoding Python knows: e.g. utf-8, cp1251, latin-1, utf-16'
+        problems.append(document.diagnostic(at, "KR103", message))
     columns = spec.get("columns", {})
     problems += _keys_mapped_twice(document, (*where, "columns"), columns, options["date_end"])
     if options["currency"] and currency and options["currency"] != currency:
@@ -85,6 +91,13 @@ def compile_source(document: Document, base_dir: Path, index: int, currency: str
         total_row_blank=tuple(options["total_row_blank"] or ()),
         long=(tuple(options["long"]["names"]), options["long"]["value"]) if options["long"] else None,
     ), []
+
+
+def _is_text_encoding(name: str) -> bool:
+    try:
+        return codecs.lookup(name)._is_text_encoding
+    except LookupError:
+        return False
 
 
 def _keys_mapped_twice(document: Document, where: JsonPath, columns: dict[str, str], date_end: str | None) -> list[Diagnostic]:

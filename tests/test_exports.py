@@ -102,7 +102,7 @@ def test_an_input_no_source_has_is_a_problem_naming_the_closest_header(cli, agen
     client = agency("  - d.csv\n")
     kpis, result = scores(cli, client, "2026-10", "--fail-on", "warn")
     assert result.exit_code == 2
-    assert f'{client}: error KR304 no data file has a "clicks" column, which lead_cr needs (did you mean "click"?)' in result.stderr
+    assert f'{client}:6:1: error KR304 no data file has a "clicks" column, which lead_cr needs (did you mean "click"?)' in result.stderr
     assert kpis["lead_cr"]["status"] == "no_data" and kpis["cpl"]["value"] == 100.0
 
 
@@ -219,7 +219,7 @@ def test_cr_only_line_endings_and_nul_bytes(cli, agency, write, tmp_path):
     assert result.exit_code == 0 and kpis["cpl"]["value"] == 100.0
     (tmp_path / "nul.csv").write_bytes(b"date,spend,leads,clicks\n2026-10-01,3\x0000,3,30\n")
     result = cli("check", agency("  - nul.csv\n"), "--period", "2026-10")
-    assert result.exit_code == 2 and "nul.csv:1:1: error KR301 has NUL bytes (byte 36)" in result.stderr
+    assert result.exit_code == 2 and "nul.csv:2:13: error KR301 has NUL bytes (byte 36)" in result.stderr
 
 
 def test_columns_mapped_onto_each_other_take_the_mapping(cli, agency, write):

@@ -63,7 +63,11 @@ def read_table(source: SourceDef, numeric: Collection[str], *, scan: bool) -> Ra
         raise InputError([file_problem(source, "KR301", f"cannot decode as {source.encoding}: {error}")]) from None
     except (OSError, pl.exceptions.PolarsError, ValueError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError([file_problem(source, "KR301", f"cannot read {source.format.upper()}: {message}")]) from None
+        problem = file_problem(source, "KR301", f"cannot read {source.format.upper()}: {message}")
+        where = locate_csv_problem(source) if source.format == "csv" and isinstance(error, pl.exceptions.PolarsError) else None
+        if where:
+            problem = Diagnostic(problem.path, *where, problem.code, problem.message)
+        raise InputError([problem]) from None
 
 
 def widen(source: SourceDef, raw: RawTable) -> RawTable:
@@ -162,13 +166,42 @@ def _check_text(source: SourceDef, start: bytes, *, utf8: bool = True) -> None:
         raise InputError([file_problem(source, "KR301", "is a spreadsheet (Excel or OpenDocument), not CSV: name it .xlsx/.xls/.ods or add format: excel")])
     if b"\x00" in start:
         at = start.index(b"\x00")
-        raise InputError([file_problem(source, "KR301", f"has NUL bytes (byte {at}): it is not a text CSV file")])
+        raise InputError([_at_byte(source, start, at, f"has NUL bytes (byte {at}): it is not a text CSV file")])
     if utf8:
         try:
             codecs.getincrementaldecoder("utf-8")().decode(start, final=False)
         except UnicodeDecodeError as error:
             message = f"not UTF-8 (byte {error.start}): add encoding: cp1251 (or the file's encoding) to the source"
-            raise InputError([file_problem(source, "KR301", message)]) from None
+            raise InputError([_at_byte(source, start, error.start, message)]) from None
+
+
+def _at_byte(source: SourceDef, start: bytes, at: int, message: str) -> Diagnostic:
+    """A problem at a byte of the file, with the line and column it is on."""
+    line_start = start.rfind(b"\n", 0, at) + 1
+    return Diagnostic(str(source.path), start.count(b"\n", 0, at) + 1, at - line_start + 1, "KR301", message)
+
+
+def locate_csv_problem(source: SourceDef) -> tuple[int, int] | None:
+    """Where a CSV file the reader gave up on goes wrong: a line with more fields than the header, or a quote
+    left open. Only asked when reading failed, to point at the line rather than the file."""
+    data = _csv_data(source)
+    text = data.read_text(encoding="utf-8-sig", errors="replace") if isinstance(data, Path) else data.decode("utf-8", errors="replace")
+    lines = io.StringIO(text)
+    for _ in range(source.header_row - 1):
+        lines.readline()
+    reader = csv.reader(lines, delimiter=source.separator, strict=True)
+    before = source.header_row - 1  # file lines before the reader's first
+    width = len(next(reader, []))
+    while True:
+        starts = before + reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return None
+        except csv.Error:
+            return starts, 1
+        if len(row) > width:
+            return starts, width + 1
 
 
 def _read_yaml_records(source: SourceDef) -> pl.DataFrame:

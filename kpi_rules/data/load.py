@@ -199,5 +199,5 @@ def _missing_inputs(group: ClientGroupDef, plans: list[ColumnPlan]) -> list[Diag
         hint = did_you_mean(metric, ignored) or (f"; the files have: {', '.join(ignored[:12])}" if ignored else "")
         shown = ", ".join(kpis[:4]) + (" ..." if len(kpis) > 4 else "")
         message = f'no data file has a "{metric}" column, which {shown} need{"s" if len(kpis) == 1 else ""}{hint}: map it under columns:'
-        problems.append(Diagnostic(group.path, None, None, "KR304", message))
+        problems.append(Diagnostic(group.path, *group.data_at, "KR304", message))
     return problems
