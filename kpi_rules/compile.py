@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
-from kpi_rules.expressions import (
+from kpi_rules.formulas import (
     PERIOD_FUNCTIONS,
     FormulaError,
     ParsedFormula,

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from kpi_rules.diagnostics import Diagnostic
-from kpi_rules.expressions import ParsedFormula
+from kpi_rules.formulas import ParsedFormula
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 # The columns of a data row that are not metrics.

@@ -9,7 +9,7 @@ from kpi_rules.columns import (
     value_column,
 )
 from kpi_rules.evaluate import evaluate
-from kpi_rules.expressions import parse_formula
+from kpi_rules.formulas import parse_formula
 from kpi_rules.model import ClientDef, KpiDef, MetricDef, PlaybookDef, TargetDef
 
 

@@ -8,12 +8,12 @@ import sys
 import polars as pl
 import pytest
 
-from kpi_rules.expressions import (
+from kpi_rules.expressions import build_expression
+from kpi_rules.formulas import (
     MAX_FORMULA_LENGTH,
     MAX_FORMULA_PARTS,
     MAX_NESTING_DEPTH,
     FormulaError,
-    build_expression,
     parse_formula,
 )
 
@@ -218,7 +218,7 @@ import json, sys, time
 import datetime as dt
 import polars as pl
 from kpi_rules.evaluate import evaluate
-from kpi_rules.expressions import parse_formula
+from kpi_rules.formulas import parse_formula
 from kpi_rules.model import KpiDef, MetricDef, PlaybookDef
 
 frame = pl.DataFrame({

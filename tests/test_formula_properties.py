@@ -18,7 +18,8 @@ import polars as pl
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from kpi_rules.expressions import FormulaError, build_expression, parse_formula
+from kpi_rules.expressions import build_expression
+from kpi_rules.formulas import FormulaError, parse_formula
 
 # Deterministic (the same examples every run: no flaky failures) and quick (a few seconds in all).
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])

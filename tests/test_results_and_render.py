@@ -13,7 +13,7 @@ from kpi_rules.columns import (
     status_column,
     value_column,
 )
-from kpi_rules.expressions import parse_formula
+from kpi_rules.formulas import parse_formula
 from kpi_rules.model import ClientDef, GoalDef, KpiDef, PlaybookDef, TargetDef
 from kpi_rules.render import make_console
 from kpi_rules.render.json import render_json

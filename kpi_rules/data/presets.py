@@ -12,7 +12,7 @@ from typing import Any
 
 from kpi_rules.diagnostics import InputError
 from kpi_rules.loading import load_yaml
-from kpi_rules.resources import preset_names, preset_path
+from kpi_rules.resources import preset_path
 
 # The preset's keys that describe the export rather than how to read it.
 ABOUT_KEYS = ("kpi-rules-preset", "name", "label", "description", "sources")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kpi_rules.expressions import FUNCTIONS
+from kpi_rules.formulas import FUNCTIONS
 from kpi_rules.model import AGGREGATIONS, PERIOD_NAMES, PlaybookDef
 from kpi_rules.render.reference import kpi_facts
 from kpi_rules.render.table import format_target
