@@ -56,3 +56,18 @@ def test_every_diagnostic_code_in_the_source_is_registered():
 def test_a_complex_key_is_an_error():
     with pytest.raises(InputError, match="KR002 a key must be a plain value"):
         parse_yaml("? [a, b]\n: 1\n", "t.yaml")
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("x: 2026-02-30\n", '"2026-02-30" is not a valid timestamp'),
+        ("x: !!int abc\n", '"abc" is not a valid int'),
+        ("x: !!bool maybe\n", '"maybe" is not a valid bool'),
+        ("x: !!map abc\n", '"abc" is not a valid map'),
+    ],
+)
+def test_a_value_its_tag_cannot_build_is_an_error_not_a_crash(text, problem):
+    with pytest.raises(InputError) as caught:
+        parse_yaml(text, "t.yaml")
+    assert str(caught.value) == f"t.yaml:1:4: error KR002 YAML value error: {problem}"
