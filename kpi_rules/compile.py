@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
+from kpi_rules.diagnostics import Diagnostic, InputError, Suggestions, did_you_mean
 from kpi_rules.formulas import (
     PERIOD_FUNCTIONS,
     FormulaError,
@@ -227,11 +227,12 @@ class Compiler:
                 self.diagnostics.append(origin.diagnostic(error.code, f'formula of "{kpi_id}": {error.message}'))
 
         known = set(metrics) | set(merged.kpis) | set(PERIOD_NAMES)
+        suggest = Suggestions(known)
         for kpi_id, formula in parsed.items():
             for name in sorted(formula.names - known):
                 self.diagnostics.append(
                     merged.kpi_origins[kpi_id].diagnostic(
-                        "KR201", f'formula of "{kpi_id}": unknown name "{name}"{did_you_mean(name, known)}'
+                        "KR201", f'formula of "{kpi_id}": unknown name "{name}"{suggest(name)}'
                     )
                 )
         kpis = {
@@ -270,21 +271,23 @@ class Compiler:
                     )
 
     def _check_goals_served(self, kpis: dict[str, KpiDef], goals: dict[str, GoalDef], origins: dict[str, _Origin]) -> None:
+        suggest = Suggestions(goals)
         for kpi in kpis.values():
             for goal in kpi.serves:
                 if goal not in goals:
                     self.diagnostics.append(
-                        origins[kpi.id].diagnostic("KR205", f'KPI "{kpi.id}" serves unknown goal "{goal}"{did_you_mean(goal, goals)}')
+                        origins[kpi.id].diagnostic("KR205", f'KPI "{kpi.id}" serves unknown goal "{goal}"{suggest(goal)}')
                     )
 
     def _compile_goals(self, merged: _Merged) -> dict[str, GoalDef]:
         goals = {}
+        suggest = Suggestions(merged.kpis)
         for goal_id, (fields, origin) in merged.goals.items():
             for index, kpi_id in enumerate(fields["kpis"]):
                 if kpi_id not in merged.kpis:
                     self.diagnostics.append(
                         _Origin(origin.document, origin.path + (index,)).diagnostic(
-                            "KR205", f'goal "{goal_id}" lists unknown KPI "{kpi_id}"{did_you_mean(kpi_id, merged.kpis)}'
+                            "KR205", f'goal "{goal_id}" lists unknown KPI "{kpi_id}"{suggest(kpi_id)}'
                         )
                     )
             goals[goal_id] = GoalDef(goal_id, tuple(fields["kpis"]), _labels(fields.get("label")), fields.get("description", ""))
@@ -319,10 +322,11 @@ class Compiler:
         self, targets: dict[str, tuple[dict[str, Any], _Origin]], kpis: dict[str, KpiDef], all_kpi_ids
     ) -> dict[str, TargetDef]:
         result = {}
+        suggest = Suggestions(all_kpi_ids)
         for kpi_id, (fields, origin) in targets.items():
             if kpi_id not in all_kpi_ids:
                 self.diagnostics.append(
-                    origin.diagnostic("KR205", f'target for unknown KPI "{kpi_id}"{did_you_mean(kpi_id, all_kpi_ids)}', key=True)
+                    origin.diagnostic("KR205", f'target for unknown KPI "{kpi_id}"{suggest(kpi_id)}', key=True)
                 )
                 continue
             target = TargetDef(
@@ -365,11 +369,12 @@ class Compiler:
         self._check_goals(document, ("goals",), data["goals"], playbook)
         targets = {**playbook.targets, **self._targets(_origins(document, ("targets",)), dict(playbook.kpis), playbook.kpis.keys())}
         overrides = {}
+        suggest = Suggestions(names or ())
         for name, fields in data.get("overrides", {}).items():
             where = ("overrides", name)
             if names is not None and name not in names:
                 self.diagnostics.append(
-                    document.diagnostic(where, "KR205", f'override for "{name}", who is not in clients{did_you_mean(name, names)}', key=True)
+                    document.diagnostic(where, "KR205", f'override for "{name}", who is not in clients{suggest(name)}', key=True)
                 )
             if "goals" in fields:
                 self._check_goals(document, (*where, "goals"), fields["goals"], playbook)
@@ -410,12 +415,14 @@ class Compiler:
         return None if data["clients"] == "all" else tuple(data["clients"])
 
     def _check_goals(self, document: Document, where: JsonPath, goals: list[str], playbook: PlaybookDef) -> None:
+        suggest = Suggestions(playbook.goals)
+        known = ", ".join(list(playbook.goals)[:20]) + (" ..." if len(playbook.goals) > 20 else "")
         for index, goal in enumerate(goals):
             if goal not in playbook.goals:
                 self.diagnostics.append(
                     document.diagnostic(
                         (*where, index), "KR205",
-                        f'unknown goal "{goal}"{did_you_mean(goal, playbook.goals)}; the playbook has: {", ".join(playbook.goals)}',
+                        f'unknown goal "{goal}"{suggest(goal)}; the playbook has: {known}',
                     )
                 )
 

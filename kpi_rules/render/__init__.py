@@ -7,11 +7,12 @@ terminal or NO_COLOR is set; files always get plain text.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from typing import IO, Callable
 
 from rich.console import Console
 
-from kpi_rules.diagnostics import Diagnostic
+from kpi_rules.diagnostics import MAX_OF_A_KIND, Diagnostic
 from kpi_rules.results import Results
 
 
@@ -49,8 +50,14 @@ def make_console(stream: IO[str] | None = None, *, to_file: bool = False, stderr
 
 
 def render_diagnostics(diagnostics: list[Diagnostic], console: Console) -> None:
+    of_a_kind: Counter = Counter()
     for diagnostic in diagnostics:
-        console.print(str(diagnostic), markup=False, highlight=False, soft_wrap=True)
+        of_a_kind[diagnostic.path, diagnostic.code] += 1
+        if of_a_kind[diagnostic.path, diagnostic.code] <= MAX_OF_A_KIND:
+            console.print(str(diagnostic), markup=False, highlight=False, soft_wrap=True)
+    for (path, code), count in of_a_kind.items():
+        if count > MAX_OF_A_KIND:
+            console.print(f"{path}: {count - MAX_OF_A_KIND:,} more {code} not shown", markup=False, highlight=False, soft_wrap=True)
     files = len({d.path for d in diagnostics})
     warnings = sum(not d.is_error for d in diagnostics)
     of_them = f", {warnings} of them warning(s)" if warnings else ""
