@@ -130,7 +130,8 @@ class Compiler:
             return path
         path = _tidy(base_dir / reference)
         if not path.is_file():
-            self._report(origin, str(base_dir / reference), "KR001", f'playbook "{reference}" not found')
+            what = "is not a regular file" if path.exists() and not path.is_dir() else "not found"
+            self._report(origin, str(base_dir / reference), "KR001", f'playbook "{reference}" {what}')
             return None
         return path
 

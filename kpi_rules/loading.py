@@ -60,6 +60,9 @@ class Document:
 
 def read_text(path: Path) -> str:
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():
+            # A pipe or a device: opening it could wait forever (a FIFO) or never end (/dev/zero).
+            raise InputError([Diagnostic(str(path), None, None, "KR001", "is not a regular file")])
         with path.open("rb") as file:
             content = file.read(MAX_FILE_BYTES + 1)  # no more: a huge file (or /dev/zero) is refused unread
     except FileNotFoundError:
@@ -93,6 +96,12 @@ def parse_yaml(text: str, display_path: str) -> Document:
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = error.problem or error.context or "invalid YAML"
         raise InputError([Diagnostic(display_path, line, column, "KR002", f"YAML syntax error: {problem}")]) from None
+    except yaml.reader.ReaderError as error:
+        # A character YAML does not allow (a control character): the reader knows only its offset.
+        before = text[: error.position]
+        line, column = before.count("\n") + 1, error.position - (before.rfind("\n") + 1) + 1
+        message = f"YAML syntax error: character {error.character:#x} is not allowed in YAML ({error.reason})"
+        raise InputError([Diagnostic(display_path, line, column, "KR002", message)]) from None
     except yaml.YAMLError as error:
         raise InputError([Diagnostic(display_path, None, None, "KR002", f"YAML syntax error: {error}")]) from None
     finally:
