@@ -114,7 +114,8 @@ def pytest_sessionfinish(session, exitstatus):
     """Run whole, the suite must make every code (in-process: subprocess runs are not seen)."""
     from kpi_rules.diagnostics import CODES
 
-    whole = not session.config.option.keyword and not session.config.option.markexpr and session.config.args == ["tests"]
+    option = session.config.option
+    whole = not option.keyword and not option.markexpr and not option.ignore and session.config.args == ["tests"]
     if whole and session.testscollected and exitstatus == 0:
         never = sorted(set(CODES) - EMITTED)
         if never:

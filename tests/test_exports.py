@@ -228,3 +228,22 @@ def test_columns_mapped_onto_each_other_take_the_mapping(cli, agency, write):
     kpis, result = scores(cli, agency("  - {path: d.csv, columns: {leads: clicks, clicks: leads}}\n"))
     assert result.exit_code == 0, result.stderr
     assert kpis["cpl"]["value"] == 10.0  # swapped: leads read from the "clicks" column (30), 300 / 30
+
+
+def test_an_unknown_preset_names_the_nearest(cli, agency, write):
+    write("d.csv", "date,spend\n2026-10-01,1\n")
+    client = agency("  - {path: d.csv, preset: meta-ad}\n")
+    result = cli("validate", client)
+    assert result.exit_code == 2
+    assert f'{client}:7:27: error KR210 unknown preset "meta-ad" (did you mean "meta-ads"?); available: meta-ads,' in result.stderr
+
+
+def test_a_stock_on_a_row_across_the_boundary_is_left_out_with_a_warning(cli, write):
+    write("playbook.yaml", "kpi-rules: 1\nextends: [builtin:smm]\ngoals:\n  size: {kpis: [followers, new_followers]}\n")
+    write("weekly.csv", "start,end,followers,new_followers\n2026-09-28,2026-10-04,1000,70\n2026-10-11,2026-10-05,1100,7\n")
+    client = write("c.yaml", "kpi-rules: 1\nclient: A\nplaybook: playbook.yaml\ngoals: [size]\ndata:\n"
+                   "  - {path: weekly.csv, date_end: end, columns: {start: date}}\n")
+    kpis, result = scores(cli, client)
+    assert (kpis["followers"]["value"], kpis["new_followers"]["value"]) == (1100.0, 47.0)  # 40 of 70, and the 7
+    assert "warning KR502 followers: 1 row(s) between 2026-09-28 and 2026-10-04 cross a month's boundary" in result.stderr
+    assert "warning KR503 1 row(s) end before they start: counted on their first day" in result.stderr
