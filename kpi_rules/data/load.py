@@ -90,12 +90,13 @@ def find_clients(
     clients: list[ClientDef] = []
     for index, names_in_rows in found.items():
         group = groups[index]
-        names_found = set(names_in_rows) | set(excluded)
-        names = group.names if group.names is not None else tuple(sorted(set(names_in_rows)))
+        in_rows = set(names_in_rows)
+        names_found = in_rows | set(excluded)
+        names = group.names if group.names is not None else tuple(sorted(in_rows))
         problems += [_no_rows(group, name) for name in names if name not in names_found]
         if group.names is None:
             problems += [_no_rows(group, name, "override for") for name in group.overrides if name not in names_found]
-        clients.extend(group.client(name) for name in names if name in names_in_rows)
+        clients.extend(group.client(name) for name in names if name in in_rows)
     problems += _defined_twice(clients)
     return list({client.name: client for client in reversed(clients)}.values())[::-1], problems
 
