@@ -31,6 +31,8 @@ import yaml
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DAYS = 365
+# Both sides print 6 decimals, so two equal values may differ by one unit in the last place after rounding.
+ROUNDED = 1.5e-6
 GIB = 1024**3
 
 
@@ -127,7 +129,7 @@ def compare(kpi_rules_json: Path, pandas_json: Path) -> list[str]:
         for kpi in card["kpis"]:
             expected, got = row[kpi["id"]], kpi["value"]
             same_value = (expected is None and got is None) or (
-                expected is not None and got is not None and math.isclose(expected, got, rel_tol=1e-6, abs_tol=1e-6)
+                expected is not None and got is not None and math.isclose(expected, got, rel_tol=1e-6, abs_tol=ROUNDED)
             )
             if not same_value or row[f"status:{kpi['id']}"] != kpi["status"]:
                 differences.append(

@@ -27,12 +27,12 @@ from kpi_rules.periods import EVERY
 
 # Flows per bit mask (Int64): bits 0..62, so that a mask is never negative.
 MASK_BITS = 63
-# Fractional numbers are added as whole millionths (per-row ratios as billionths): integers add up the same in
+# Fractional numbers are added as whole millionths (per-row ratios as 1e-12ths): integers add up the same in
 # any order, floats do not, and the streaming engine adds rows in no fixed order. So the same input gives
 # byte-identical reports. Counts are whole numbers already, which floats add exactly in any order: they are
 # summed as they are (cheaper).
 FIXED = 10**6
-FIXED_ROW_VALUE = 10**9
+FIXED_ROW_VALUE = 10**12
 
 
 def negative_column(metric: str) -> str:
@@ -191,7 +191,8 @@ def _across_channels(metric: MetricDef) -> list[pl.Expr]:
 
 
 def _fixed_sum(value: pl.Expr, scale: int) -> pl.Expr:
-    """The sum in whole units of 1/scale: exact, so the same whatever order the rows come in."""
+    """The sum in whole units of 1/scale: exact, so the same whatever order the rows come in (Int128: a
+    trillion rows of a trillion each still fit)."""
     return (value * scale).round().cast(pl.Int128).sum()
 
 
