@@ -7,7 +7,6 @@ key, formula or reference, and raised together as one ``InputError``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from kpi_rules.formulas import (
     ParsedFormula,
     parse_formula,
 )
+from kpi_rules.layers import MergedLayers, Origin, merge_layers
 from kpi_rules.loading import Document, JsonPath, load_yaml
 from kpi_rules.model import (
     PERIOD_NAMES,
@@ -37,50 +37,6 @@ from kpi_rules.resources import BUILTIN_PREFIX, builtin_names, builtin_path
 from kpi_rules.schema import validate_document
 from kpi_rules.sources import compile_source, source_entries
 from kpi_rules.targets import check_client_targets, target_problem
-
-@dataclass(frozen=True)
-class _Origin:
-    """Where a merged value was written, for diagnostics."""
-
-    document: Document
-    path: JsonPath
-
-    def diagnostic(self, code: str, message: str, *, key: bool = False) -> Diagnostic:
-        return self.document.diagnostic(self.path, code, message, key=key)
-
-
-@dataclass
-class _Merged:
-    """A playbook's layers merged: later layers override earlier ones, metrics and KPIs field by field."""
-
-    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
-    metric_origins: dict[str, _Origin] = field(default_factory=dict)
-    kpis: dict[str, dict[str, Any]] = field(default_factory=dict)
-    kpi_origins: dict[str, _Origin] = field(default_factory=dict)
-    goals: dict[str, tuple[dict[str, Any], _Origin]] = field(default_factory=dict)
-    targets: dict[str, tuple[dict[str, Any], _Origin]] = field(default_factory=dict)
-
-
-def _merge(layers: list[Document]) -> _Merged:
-    merged = _Merged()
-    for document in layers:
-        data = document.data
-        for metric_id, fields in data.get("metrics", {}).items():
-            merged.metrics[metric_id] = {**merged.metrics.get(metric_id, {}), **fields}
-            merged.metric_origins[metric_id] = _Origin(document, ("metrics", metric_id))
-        for kpi_id, fields in data.get("kpis", {}).items():
-            merged.kpis[kpi_id] = {**merged.kpis.get(kpi_id, {}), **fields}
-            # Point diagnostics at the formula that is in force, wherever it was written.
-            if "formula" in fields:
-                merged.kpi_origins[kpi_id] = _Origin(document, ("kpis", kpi_id, "formula"))
-            else:
-                merged.kpi_origins.setdefault(kpi_id, _Origin(document, ("kpis", kpi_id)))
-        for goal_id, fields in data.get("goals", {}).items():
-            merged.goals[goal_id] = (fields, _Origin(document, ("goals", goal_id, "kpis")))
-        for kpi_id, fields in data.get("targets", {}).items():
-            merged.targets[kpi_id] = (fields, _Origin(document, ("targets", kpi_id)))
-    return merged
-
 
 def is_playbook_file(document: Document) -> bool:
     """A playbook has KPI vocabulary and none of a client file's own keys (a misspelt client file keeps them)."""
@@ -104,7 +60,7 @@ class Compiler:
 
     # -- playbooks -----------------------------------------------------------------
 
-    def playbook(self, reference: str, base_dir: Path, origin: _Origin | None = None) -> PlaybookDef | None:
+    def playbook(self, reference: str, base_dir: Path, origin: Origin | None = None) -> PlaybookDef | None:
         path = self._resolve_playbook(reference, base_dir, origin)
         if path is None:
             return None
@@ -118,7 +74,7 @@ class Compiler:
                 self._playbooks[key] = compiled
         return self._playbooks.get(key)
 
-    def _resolve_playbook(self, reference: str, base_dir: Path, origin: _Origin | None) -> Path | None:
+    def _resolve_playbook(self, reference: str, base_dir: Path, origin: Origin | None) -> Path | None:
         if reference.startswith(BUILTIN_PREFIX):
             path = builtin_path(reference)
             if path is None:
@@ -135,7 +91,7 @@ class Compiler:
             return None
         return path
 
-    def _report(self, origin: _Origin | None, path: str | None, code: str, message: str) -> None:
+    def _report(self, origin: Origin | None, path: str | None, code: str, message: str) -> None:
         if origin is not None:
             self.diagnostics.append(origin.diagnostic(code, message))
         else:
@@ -163,7 +119,7 @@ class Compiler:
             return None
         layers: list[Document] = []
         for index, reference in enumerate(document.data.get("extends", [])):
-            origin = _Origin(document, ("extends", index))
+            origin = Origin(document, ("extends", index))
             parent = self._resolve_playbook(reference, path.parent, origin)
             if parent is None:
                 return None
@@ -179,7 +135,7 @@ class Compiler:
 
     def _compile_layers(self, path: Path, layers: list[Document]) -> PlaybookDef | None:
         before = len(self.diagnostics)
-        merged = _merge(layers)
+        merged = merge_layers(layers)
         metrics = self._compile_metrics(merged, layers[-1])
         kpis = self._compile_kpis(merged, metrics)
         goals = self._compile_goals(merged)
@@ -190,7 +146,7 @@ class Compiler:
         name = layers[-1].data.get("name") or path.name
         return PlaybookDef(name, layers[-1].path, metrics, kpis, goals, targets, tuple(layer.path for layer in layers))
 
-    def _compile_metrics(self, merged: _Merged, last_layer: Document) -> dict[str, MetricDef]:
+    def _compile_metrics(self, merged: MergedLayers, last_layer: Document) -> dict[str, MetricDef]:
         metrics = {}
         for metric_id, fields in merged.metrics.items():
             if "agg" not in fields:
@@ -211,7 +167,7 @@ class Compiler:
             )
         return metrics
 
-    def _compile_kpis(self, merged: _Merged, metrics: dict[str, MetricDef]) -> dict[str, KpiDef]:
+    def _compile_kpis(self, merged: MergedLayers, metrics: dict[str, MetricDef]) -> dict[str, KpiDef]:
         """Parse every formula, check its names, and order the KPIs by what they use."""
         parsed: dict[str, ParsedFormula] = {}
         for kpi_id, fields in merged.kpis.items():
@@ -220,7 +176,7 @@ class Compiler:
                 self.diagnostics.append(origin.diagnostic("KR102", f'KPI "{kpi_id}" has no formula', key=True))
                 continue
             if kpi_id in RESERVED_NAMES:
-                self.diagnostics.append(_reserved(_Origin(origin.document, ("kpis", kpi_id)), "KPI", kpi_id))
+                self.diagnostics.append(_reserved(Origin(origin.document, ("kpis", kpi_id)), "KPI", kpi_id))
                 continue
             try:
                 parsed[kpi_id] = parse_formula(fields["formula"])
@@ -253,7 +209,7 @@ class Compiler:
         self._check_per_row(kpis, metrics, merged.kpi_origins)
         return kpis
 
-    def _check_per_row(self, kpis: dict[str, KpiDef], metrics: dict[str, MetricDef], origins: dict[str, _Origin]) -> None:
+    def _check_per_row(self, kpis: dict[str, KpiDef], metrics: dict[str, MetricDef], origins: dict[str, Origin]) -> None:
         """A mean_of_rows formula (and the KPIs it uses) must make sense on one data row: no period facts."""
         for kpi in kpis.values():
             if kpi.method != "mean_of_rows":
@@ -271,7 +227,7 @@ class Compiler:
                         )
                     )
 
-    def _check_goals_served(self, kpis: dict[str, KpiDef], goals: dict[str, GoalDef], origins: dict[str, _Origin]) -> None:
+    def _check_goals_served(self, kpis: dict[str, KpiDef], goals: dict[str, GoalDef], origins: dict[str, Origin]) -> None:
         suggest = Suggestions(goals)
         for kpi in kpis.values():
             for goal in kpi.serves:
@@ -280,14 +236,14 @@ class Compiler:
                         origins[kpi.id].diagnostic("KR205", f'KPI "{kpi.id}" serves unknown goal "{goal}"{suggest(goal)}')
                     )
 
-    def _compile_goals(self, merged: _Merged) -> dict[str, GoalDef]:
+    def _compile_goals(self, merged: MergedLayers) -> dict[str, GoalDef]:
         goals = {}
         suggest = Suggestions(merged.kpis)
         for goal_id, (fields, origin) in merged.goals.items():
             for index, kpi_id in enumerate(fields["kpis"]):
                 if kpi_id not in merged.kpis:
                     self.diagnostics.append(
-                        _Origin(origin.document, origin.path + (index,)).diagnostic(
+                        Origin(origin.document, origin.path + (index,)).diagnostic(
                             "KR205", f'goal "{goal_id}" lists unknown KPI "{kpi_id}"{suggest(kpi_id)}'
                         )
                     )
@@ -295,7 +251,7 @@ class Compiler:
         return goals
 
     def _dependency_order(
-        self, parsed: dict[str, ParsedFormula], metrics: dict[str, MetricDef], origins: dict[str, _Origin]
+        self, parsed: dict[str, ParsedFormula], metrics: dict[str, MetricDef], origins: dict[str, Origin]
     ) -> list[str]:
         """KPIs ordered so each comes after the KPIs its formula uses; cycles reported by name."""
         depends = {kpi: kpis_named(formula.names, parsed, metrics) for kpi, formula in parsed.items()}
@@ -320,7 +276,7 @@ class Compiler:
         return order
 
     def _targets(
-        self, targets: dict[str, tuple[dict[str, Any], _Origin]], kpis: dict[str, KpiDef], all_kpi_ids
+        self, targets: dict[str, tuple[dict[str, Any], Origin]], kpis: dict[str, KpiDef], all_kpi_ids
     ) -> dict[str, TargetDef]:
         result = {}
         suggest = Suggestions(all_kpi_ids)
@@ -359,7 +315,7 @@ class Compiler:
         before = len(self.diagnostics)
         data = document.data
         names = self._client_names(document)
-        playbook = self.playbook(data["playbook"], path.parent, _Origin(document, ("playbook",)))
+        playbook = self.playbook(data["playbook"], path.parent, Origin(document, ("playbook",)))
         sources = []
         for index in range(len(source_entries(data))):
             source, problems = compile_source(document, path.parent, index, data.get("currency"))
@@ -428,7 +384,7 @@ class Compiler:
                 )
 
 
-def _reserved(origin: _Origin, kind: str, name: str) -> Diagnostic:
+def _reserved(origin: Origin, kind: str, name: str) -> Diagnostic:
     message = f'a {kind} cannot be named "{name}": the name is taken by the data\'s own columns and the period\'s facts ({", ".join(sorted(RESERVED_NAMES))})'
     return origin.diagnostic("KR205", message, key=True)
 
@@ -438,12 +394,12 @@ def _tidy(path: Path) -> Path:
     return Path(os.path.normpath(path))
 
 
-def _origins(document: Document, where: JsonPath) -> dict[str, tuple[dict, _Origin]]:
+def _origins(document: Document, where: JsonPath) -> dict[str, tuple[dict, Origin]]:
     """The targets under ``where``, each with where it was written."""
     section = document.data
     for key in where:
         section = section.get(key, {})
-    return {kpi: (fields, _Origin(document, (*where, kpi))) for kpi, fields in section.items()}
+    return {kpi: (fields, Origin(document, (*where, kpi))) for kpi, fields in section.items()}
 
 
 def _labels(label: str | dict | None) -> dict[str, str]:
