@@ -196,8 +196,11 @@ def _evaluate(
     from kpi_rules.evaluate import evaluate
 
     members = list(scored.values())
-    keys = pl.DataFrame(list(scored), schema={"group": pl.Int32, "client": pl.String}, orient="row")
-    periods = batch.periods.join(keys, on=["group", "client"], how="semi")
+    periods = batch.periods
+    if len(scored) < sum(len(batch.found[index]) for index in batch.indices):
+        # A client in two files is scored for the first only: leave out the other file's rows.
+        keys = pl.DataFrame(list(scored), schema={"group": pl.Int32, "client": pl.String}, orient="row")
+        periods = periods.join(keys, on=["group", "client"], how="semi")
     evaluated = evaluate(periods.lazy(), batch.playbook, members, batch.kpis)
     evaluated = evaluated.with_columns(estimated_columns(batch.playbook, batch.kpis, periods.columns)).collect()
     selected = _select_periods(evaluated, period, span).with_columns(
