@@ -104,6 +104,10 @@ def _describe(error: ValidationError) -> str:
         case "type":
             expected = error.validator_value
             expected = " or ".join(expected) if isinstance(expected, list) else expected
+            if not error.absolute_path:
+                # The whole file is not a mapping: whatever file it is, its content is not shown (a CI log is public).
+                found = {str: "text", list: "a list", dict: "a mapping"}.get(type(value), "nothing" if value is None else "a number")
+                return f"is not a kpi-rules file: expected {_article(expected)} of keys at the top, got {found}"
             return f"expected {_article(expected)}, got {shown}"
         case "enum":
             options = [str(option) for option in error.validator_value]

@@ -49,3 +49,13 @@ def test_schema_enums_come_from_the_model_registries():
     definitions = load_schema("playbook")["$defs"]
     assert definitions["metric"]["properties"]["agg"]["enum"] == list(AGGREGATIONS)
     assert definitions["kpi"]["properties"]["method"]["enum"] == list(METHODS)
+
+
+def test_a_file_that_is_not_a_mapping_is_named_without_its_content(cli, write):
+    """Once: extends: [/etc/passwd] quoted the start of that file in the error (CI logs are public)."""
+    secret = write("secret.txt", "root:x:0:0:secret-token\n")
+    playbook = write("playbook.yaml", f"kpi-rules: 1\nextends: [{secret}]\n")
+    result = cli("validate", playbook)
+    assert result.exit_code == 2
+    assert f"{secret}:1:1: error KR103 is not a kpi-rules file: expected a mapping of keys at the top, got text" in result.stderr
+    assert "secret-token" not in result.stderr
