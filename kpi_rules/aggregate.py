@@ -66,7 +66,8 @@ def aggregate(
     stocks = [metric for metric in present if metric.agg in ("last", "first")]
     flows = [metric.id for metric in present if metric.agg == "sum"]
     # Rows split over days carry fractions of counts too.
-    fixed = {m.id for m in present if m.agg == "sum" and (m.unit != "count" or splits)}
+    schema = rows.collect_schema()
+    fixed = {m.id for m in present if m.agg == "sum" and schema[m.id].is_float() and (m.unit != "count" or splits)}
     masks = [f"negative_mask:{index}" for index in range(len(_masked(flows)))]
     if stocks:
         # A stock's value is the one on its last (first) date with a value: that date is found first, in a
@@ -115,6 +116,9 @@ def aggregate(
         *[_checked_non_additive(metric) for metric in non_additive],
         *[_non_additive_reason(metric, grain) for metric in non_additive],
     ).drop([column for m in non_additive for column in (f"n:{m.id}", f"at_start:{m.id}")])
+
+    # Whole-number columns (Parquet) were summed as integers, exactly; formulas see every metric as a float.
+    per_client = per_client.with_columns(pl.col(m.id).cast(pl.Float64) for m in present)
 
     # A period is complete when the data reaches its last day, or when the data comes a period per row.
     period_end = pl.col("period_start").dt.offset_by(every) - pl.duration(days=1)

@@ -46,8 +46,9 @@ def row_values(playbook: PlaybookDef, kpis: list[str], columns: list[str]) -> di
 
     KPIs they use are evaluated on the row too (compile made sure none needs a period).
     """
+    # Floats: a whole-number column (Parquet) must overflow to inf (then no data), never wrap around.
     names: dict[str, pl.Expr] = {
-        metric: pl.col(metric) if metric in columns else pl.lit(None, pl.Float64) for metric in playbook.metrics
+        metric: pl.col(metric).cast(pl.Float64) if metric in columns else pl.lit(None, pl.Float64) for metric in playbook.metrics
     }
 
     def on_row(kpi_id: str) -> pl.Expr:

@@ -73,7 +73,7 @@ def _typed(source: SourceDef, plan: ColumnPlan, schema: pl.Schema, *, strict: bo
     for metric, headers in plan.feeds.items():
         if metric in ("date", "date_end", "client", "channel"):
             continue
-        numbers = [_number(header, schema, source.decimal, strict=strict) for header in headers]
+        numbers = [_number(header, schema, source.decimal, strict=strict, integers=True) for header in headers]
         if len(numbers) == 1:
             expressions.append(numbers[0].alias(metric))
         else:
@@ -112,9 +112,14 @@ def _date(header: str, schema: pl.Schema, date_format: str | None) -> pl.Expr:
     return text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
 
 
-def _number(header: str, schema: pl.Schema, decimal: str, *, strict: bool) -> pl.Expr:
-    """A number column as Float64: "1 234,56" with decimal ",", spaces (also no-break) as thousands separators."""
+def _number(header: str, schema: pl.Schema, decimal: str, *, strict: bool, integers: bool = False) -> pl.Expr:
+    """A number column as Float64: "1 234,56" with decimal ",", spaces (also no-break) as thousands separators.
+
+    With ``integers``, a column that is typed as whole numbers (Parquet) stays Int64: its sums are exact.
+    """
     column = pl.col(header)
+    if integers and schema[header].is_integer():
+        return column.cast(pl.Int64)
     if schema[header].is_numeric():
         return column.cast(pl.Float64)
     text = column.cast(pl.String).str.replace_all(SPACES, "")
