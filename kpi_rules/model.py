@@ -162,7 +162,6 @@ class SourceDef:
     rows: str = "day"  # what a row is: day, week, month or post
     where: tuple[tuple[str, tuple[str, ...]], ...] = ()  # keep rows whose column has one of the values
     currency: str | None = None
-    preset: str | None = None
     preset_columns: tuple[tuple[str, str], ...] = ()  # the preset's mapping: used for the headers the file has
     preset_dates: tuple[tuple[tuple[str, str], ...], ...] = ()  # the preset's date layouts: the first the file has
     total_row_blank: tuple[str, ...] = ()  # columns all blank on a total row

@@ -85,7 +85,6 @@ def compile_source(document: Document, base_dir: Path, index: int, currency: str
         rows=options["rows"] or "day",
         where=tuple((column, tuple(str(v) for v in (values if isinstance(values, list) else [values]))) for column, values in (options["where"] or {}).items()),
         currency=options["currency"],
-        preset=spec.get("preset"),
         preset_columns=tuple(preset.get("columns", {}).items()),
         preset_dates=tuple(tuple(layout.items()) for layout in preset.get("dates", ())),
         total_row_blank=tuple(options["total_row_blank"] or ()),

@@ -64,7 +64,7 @@ def read_table(source: SourceDef, numeric: Collection[str], *, scan: bool) -> Ra
     except (OSError, pl.exceptions.PolarsError, ValueError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         problem = file_problem(source, "KR301", f"cannot read {source.format.upper()}: {message}")
-        where = locate_csv_problem(source) if source.format == "csv" and isinstance(error, pl.exceptions.PolarsError) else None
+        where = _locate_csv_problem(source) if source.format == "csv" and isinstance(error, pl.exceptions.PolarsError) else None
         if where:
             problem = Diagnostic(problem.path, *where, problem.code, problem.message)
         raise InputError([problem]) from None
@@ -181,7 +181,7 @@ def _at_byte(source: SourceDef, start: bytes, at: int, message: str) -> Diagnost
     return Diagnostic(str(source.path), start.count(b"\n", 0, at) + 1, at - line_start + 1, "KR301", message)
 
 
-def locate_csv_problem(source: SourceDef) -> tuple[int, int] | None:
+def _locate_csv_problem(source: SourceDef) -> tuple[int, int] | None:
     """Where a CSV file the reader gave up on goes wrong: a line with more fields than the header, or a quote
     left open. Only asked when reading failed, to point at the line rather than the file."""
     data = _csv_data(source)
