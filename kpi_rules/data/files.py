@@ -35,6 +35,7 @@ class RawTable:
 
 
 def file_problem(source: SourceDef, code: str, message: str) -> Diagnostic:
+    """A problem of the file as a whole: at its header line, where the file has lines."""
     line = source.header_row if source.format in ("csv", "excel") else None
     return Diagnostic(str(source.path), line, 1 if line else None, code, message)
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
+from kpi_rules.data.files import file_problem
+from kpi_rules.diagnostics import InputError, did_you_mean
 from kpi_rules.model import KEY_COLUMNS, SourceDef
 
 CURRENCY_PLACEHOLDER = "{currency}"
@@ -97,8 +98,7 @@ def plan_columns(source: SourceDef, headers: list[str], metric_ids: set[str]) ->
     if "date" not in feeds:
         problems.append(("KR304", 'no "date" column' + _date_hint(source, headers)))
     if problems:
-        line = source.header_row if source.format in ("csv", "excel") else None
-        raise InputError([Diagnostic(str(source.path), line, 1 if line else None, code, message) for code, message in problems])
+        raise InputError([file_problem(source, code, message) for code, message in problems])
     used = _used(feeds)
     return ColumnPlan({target: tuple(columns) for target, columns in feeds.items()}, currency, tuple(h for h in headers if h not in used))
 

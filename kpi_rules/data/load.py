@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from kpi_rules.data.cells import type_rows
-from kpi_rules.data.files import csv_headers, read_table, widen
+from kpi_rules.data.files import csv_headers, file_problem, read_table, widen
 from kpi_rules.data.headers import ColumnPlan, plan_columns
 from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
 from kpi_rules.model import ClientDef, ClientGroupDef, SourceDef
@@ -109,9 +109,8 @@ def _rows_of(group: ClientGroupDef, source: SourceDef, read: SourceRows) -> pl.L
     names = group.names
     if "client" not in read.plan.feeds:
         if names is None or len(names) != 1:
-            line = source.header_row if source.format in ("csv", "excel") else None
             message = f'no "client" column to tell the clients of {group.path} apart'
-            raise InputError([Diagnostic(str(source.path), line, 1 if line else None, "KR304", message)])
+            raise InputError([file_problem(source, "KR304", message)])
         return read.frame.with_columns(client=pl.lit(names[0]))
     if names is None:
         return read.frame
@@ -183,7 +182,7 @@ def _check_currency(group: ClientGroupDef, sources: list[SourceRows]) -> None:
                 f'"{header}" is in {read.plan.currency}, but {group.path} scores money in {", ".join(sorted(other))}: '
                 "money is never compared across currencies"
             )
-            raise InputError([Diagnostic(str(source.path), source.header_row if source.format in ("csv", "excel") else None, None, "KR307", message)])
+            raise InputError([file_problem(source, "KR307", message)])
 
 
 def _missing_inputs(group: ClientGroupDef, plans: list[ColumnPlan]) -> list[Diagnostic]:
