@@ -32,7 +32,6 @@ def threshold_column(kpi: str, threshold: str) -> str:
     return f"{threshold}:{kpi}"
 
 
-
 def split_column(metric: str) -> str:
     """Whether a metric's period value has a share of a row split over days (the value is estimated)."""
     return f"split:{metric}"
@@ -40,3 +39,38 @@ def split_column(metric: str) -> str:
 
 def estimated_column(kpi: str) -> str:
     return f"estimated:{kpi}"
+
+
+def projected_column(kpi: str) -> str:
+    """An unfinished period's value at its pace: flows projected to the period's end. Null once it is over."""
+    return f"projected:{kpi}"
+
+
+def previous_column(kpi: str) -> str:
+    """The value in the client's period before (null when the data has no such period)."""
+    return f"previous:{kpi}"
+
+
+def change_column(kpi: str) -> str:
+    """The relative change against the period before: 0.1 is +10 % (null without a previous value, or from 0)."""
+    return f"change:{kpi}"
+
+
+def reference_column(kpi: str) -> str:
+    """The value a relative target is measured against (baseline, previous, a competitor)."""
+    return f"reference:{kpi}"
+
+
+def competitors_column(kpi: str) -> str:
+    """Each competitor's value in the period: a list of {name, value}, in the client file's order."""
+    return f"competitors:{kpi}"
+
+
+def note_column(kpi: str) -> str:
+    """Something the reader should know beside the status (an expired waiver)."""
+    return f"note:{kpi}"
+
+
+def score_column(goal: str | None = None) -> str:
+    """A goal's 0-100 score, or (no goal) the client's, weighted by goal_weights."""
+    return f"score:{goal}" if goal else "score"

@@ -120,7 +120,8 @@ def _scalar_value(text: str, tag: str | None, implicit: tuple[bool, bool]) -> tu
     """A scalar's value, or None and what is wrong with it."""
     if tag is None or tag == "!":
         tag = _RESOLVER.resolve(yaml.ScalarNode, text, implicit)
-    if tag == "tag:yaml.org,2002:str":
+    if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
+        # Dates stay as written: kpi-rules reads them itself (periods, waivers), with its own messages.
         return text, None
     try:
         construct = _CONSTRUCTOR.yaml_constructors.get(tag, _CONSTRUCTOR.yaml_constructors[None])  # None: unknown tag

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -36,6 +37,7 @@ THRESHOLDS = ("target", "warn", "min", "max")
 # Names every formula may use besides metrics and KPIs: facts about the period itself.
 PERIOD_NAMES = {
     "days": "days in the reporting period",
+    "days_elapsed": "days of the period up to the data's last day (all its days once the period is over)",
     "days_with_data": "days in the period with at least one data row",
 }
 # Names a metric or KPI cannot take: a data row's keys and the period's facts would be shadowed.
@@ -106,8 +108,36 @@ class GoalDef(_Labelled):
 
 
 @dataclass(frozen=True)
+class Change:
+    """A change against a reference value: ``+10%`` (percent, 10.0) or ``+500`` (an absolute amount)."""
+
+    amount: float
+    percent: bool
+
+    def applied_to(self, reference: float) -> float:
+        return reference * (1 + self.amount / 100) if self.percent else reference + self.amount
+
+    def __str__(self) -> str:
+        return f"{self.amount:+g}{'%' if self.percent else ''}"
+
+
+@dataclass(frozen=True)
+class PlanPoint:
+    """A planned value for one period of the client's grain (``2026-10: 5200``)."""
+
+    start: dt.date
+    end: dt.date
+    value: float
+
+
+@dataclass(frozen=True)
 class TargetDef:
-    """Thresholds read in the KPI's ``better`` direction, or a band of min/max."""
+    """Thresholds read in the KPI's ``better`` direction, or a band of min/max.
+
+    Besides fixed thresholds, a target may be planned per period (``plan``: a value per period; ``line``: the
+    two ends of a straight line ``from``..``to``) or relative (``vs`` a reference value, ``change`` against it).
+    ``warn_change`` is a ``warn:`` written as a change: against the plan, or against the same reference.
+    """
 
     target: float | None = None
     warn: float | None = None
@@ -116,10 +146,27 @@ class TargetDef:
     note: str = ""
     source: str = ""
     currency: str | None = None  # of a money target: never compared with another currency
+    plan: tuple[PlanPoint, ...] = ()  # in period order, never overlapping
+    line: tuple[PlanPoint, PlanPoint] | None = None  # from, to
+    vs: str | None = None  # baseline | previous | best_competitor | competitors_mean | a competitor's name
+    change: Change | None = None
+    warn_change: Change | None = None
 
     def as_dict(self) -> dict[str, float]:
-        """The thresholds that are set."""
+        """The fixed thresholds that are set."""
         return {key: getattr(self, key) for key in THRESHOLDS if getattr(self, key) is not None}
+
+    @property
+    def planned(self) -> bool:
+        return bool(self.plan) or self.line is not None
+
+
+@dataclass(frozen=True)
+class WaiverDef:
+    """A KPI's target set aside until a day (inclusive), for a reason the client agreed."""
+
+    until: dt.date
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -166,6 +213,7 @@ class SourceDef:
     preset_dates: tuple[tuple[tuple[str, str], ...], ...] = ()  # the preset's date layouts: the first the file has
     total_row_blank: tuple[str, ...] = ()  # columns all blank on a total row
     long: tuple[tuple[str, ...], str] | None = None  # a long table: the columns naming each value, and the value's
+    timezone: str | None = None  # the client's: timestamps are converted to it, then cut to dates
 
 
 @dataclass(frozen=True)
@@ -178,6 +226,11 @@ class ClientDef:
     sources: tuple[SourceDef, ...]
     targets: Mapping[str, TargetDef]
     currency: str | None = None
+    baseline: tuple[dt.date, dt.date] | None = None  # the first and last day of the baseline periods
+    competitors: tuple[tuple[str, tuple[SourceDef, ...]], ...] = ()  # name -> data, in the file's order
+    waivers: Mapping[str, WaiverDef] = field(default_factory=dict)
+    goal_weights: Mapping[str, float] = field(default_factory=dict)  # goal -> weight in the score (default 1)
+    timezone: str | None = None  # IANA name: timestamps are converted to it before periods are cut
 
     @cached_property
     def kpis(self) -> tuple[str, ...]:

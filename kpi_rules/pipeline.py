@@ -194,6 +194,7 @@ def _evaluate(
 
     from kpi_rules.data.ranges import estimated_columns
     from kpi_rules.evaluate import evaluate
+    from kpi_rules.thresholds import apply_targets
 
     members = list(scored.values())
     periods = batch.periods
@@ -201,7 +202,7 @@ def _evaluate(
         # A client in two files is scored for the first only: leave out the other file's rows.
         keys = pl.DataFrame(list(scored), schema={"group": pl.Int32, "client": pl.String}, orient="row")
         periods = periods.join(keys, on=["group", "client"], how="semi")
-    evaluated = evaluate(periods.lazy(), batch.playbook, members, batch.kpis)
+    evaluated = apply_targets(evaluate(periods.lazy(), batch.playbook, batch.kpis), batch.playbook, members, batch.kpis)
     evaluated = evaluated.with_columns(estimated_columns(batch.playbook, batch.kpis, periods.columns)).collect()
     selected = _select_periods(evaluated, period, span).with_columns(
         order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)

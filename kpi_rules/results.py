@@ -26,9 +26,12 @@ from kpi_rules.model import ClientDef, PlaybookDef
 if TYPE_CHECKING:
     import polars as pl
 
-STATUSES = ("pass", "warn", "fail", "no_data", "info")
-# Worst first: a scorecard or goal takes the worst status among its KPIs.
-SEVERITY = ("fail", "warn", "no_data", "pass", "info")
+STATUSES = ("pass", "warn", "fail", "no_data", "info", "waived")
+# Worst first: a scorecard or goal takes the worst status among its KPIs. A waived KPI never fails.
+SEVERITY = ("fail", "warn", "no_data", "pass", "waived", "info")
+# A KPI's points in a 0-100 score; statuses not named here (no data, info, waived) are left out of it.
+POINTS = {"pass": 100, "warn": 50, "fail": 0}
+HISTORY = 12  # periods in a KPI's trend (the terminal's sparkline)
 # --fail-on: a comma list of these; "warn" means warn or worse, as it always has.
 FAIL_ON = {"fail": ("fail",), "warn": ("fail", "warn"), "no_data": ("no_data",), "info": ("info",), "never": ()}
 
@@ -62,6 +65,14 @@ class KpiResult:
     gap: float | None
     reason: str | None
     estimated: bool = False  # a share of a data row was split over its days into the period
+    projected: float | None = None  # an unfinished period's value at its pace; the status is of this one
+    previous: float | None = None  # the value in the period before
+    change: float | None = None  # against the period before: 0.1 is +10 %
+    vs: str | None = None  # what a relative target is measured against: baseline, previous, a competitor...
+    reference: float | None = None  # that value
+    competitors: tuple[tuple[str, float | None], ...] = ()  # each competitor's value, in the client file's order
+    note: str | None = None  # e.g. an expired waiver
+    history: tuple[float | None, ...] = ()  # the values of up to HISTORY periods, this one last
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,8 @@ class GoalResult:
     label: str
     kpis: tuple[str, ...]
     status: str
+    score: float | None = None  # 0-100: pass 100, warn 50, fail 0; no data, info and waived left out
+    weight: float = 1.0  # in the client's score (goal_weights)
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,8 @@ class Scorecard:
     complete: bool
     goals: tuple[GoalResult, ...]
     kpis: tuple[KpiResult, ...]
+    score: float | None = None  # the goals' scores, weighted by goal_weights
+    days_elapsed: int | None = None  # of an unfinished period: the days up to the data's last day
 
     @property
     def status(self) -> str:

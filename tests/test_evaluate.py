@@ -8,9 +8,14 @@ from kpi_rules.columns import (
     status_column,
     value_column,
 )
-from kpi_rules.evaluate import evaluate
+from kpi_rules import evaluate as evaluate_stage
+from kpi_rules.thresholds import apply_targets
 from kpi_rules.formulas import parse_formula
 from kpi_rules.model import ClientDef, KpiDef, MetricDef, PlaybookDef, TargetDef
+
+
+def evaluate(frame: pl.LazyFrame, book: PlaybookDef, clients: list[ClientDef], kpis: list[str]) -> pl.LazyFrame:
+    return apply_targets(evaluate_stage.evaluate(frame, book, kpis), book, clients, kpis)
 
 
 def playbook(**kpis: tuple[str, str]) -> PlaybookDef:

@@ -231,7 +231,7 @@ for name, formula in json.loads(sys.argv[1]).items():
     print(name, flush=True)
     started = time.perf_counter()
     book = PlaybookDef("t", "t.yaml", metrics, {"k": KpiDef("k", parse_formula(formula))}, {}, {})
-    evaluate(frame, book, [], ["k"]).collect()  # the value and its no-data reason
+    evaluate(frame, book, ["k"]).collect()  # the value and its no-data reason
     print(name, round(time.perf_counter() - started, 3), flush=True)
 """
 
