@@ -18,7 +18,11 @@ STATUS_STYLE = {
     "fail": ("✘ fail", "bold red"),
     "no_data": ("? no data", "magenta"),
     "info": ("· info", "dim"),
+    "waived": ("~ waived", "dim cyan"),
 }
+BARS = "▁▂▃▄▅▆▇█"
+# What a relative target is measured against, as a reader says it; any other ``vs`` is a competitor's name.
+VS_TEXT = {"baseline": "baseline", "previous": "previous period", "best_competitor": "best competitor", "competitors_mean": "competitors' mean"}
 
 
 def render_table(scorecards: list[Scorecard], console: Console, details: bool | None = None) -> None:
@@ -76,6 +80,29 @@ def format_value(value: float | None, unit: str, currency: str | None) -> str:
     return f"{value:,.2f} {unit}".rstrip()
 
 
+def format_score(score: float | None) -> str:
+    return "—" if score is None else f"{score:.0f}"
+
+
+def format_change(change: float | None) -> str:
+    """A relative change as a reader says it: 0.1 is "+10.0%"."""
+    return "—" if change is None else f"{change * 100:+,.1f}%"
+
+
+def sparkline(values: tuple[float | None, ...]) -> str:
+    """One bar per value, scaled between the smallest and largest shown; a gap where a value is missing."""
+    known = [value for value in values if value is not None]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    # A flat series has no scale: mid bars say "steady" rather than "at the bottom".
+    flat = high == low
+    return "".join(
+        " " if value is None else BARS[len(BARS) // 2 - 1 if flat else round((value - low) / (high - low) * (len(BARS) - 1))]
+        for value in values
+    )
+
+
 def _format_gap(kpi: KpiResult, currency: str | None) -> str:
     if kpi.gap is None:
         return ""
@@ -84,33 +111,62 @@ def _format_gap(kpi: KpiResult, currency: str | None) -> str:
     return sign + format_value(kpi.gap, unit, currency)
 
 
-def format_target(target: dict[str, float] | None, unit: str, better: str, currency: str | None) -> str:
-    """Thresholds as a reader says them: "≥ 3.00% (warn ≥ 1.50%)", "≤ 60.00 RUB", "1.50× – 4.00×"."""
-    if not target:
-        return ""
+def format_target(target: dict[str, float] | None, unit: str, better: str, currency: str | None, basis: str = "") -> str:
+    """Thresholds as a reader says them: "≥ 3.00% (warn ≥ 1.50%)", "≤ 60.00 RUB", "1.50× – 4.00×";
+    ``basis`` (what a relative target came from) goes first in the brackets: "≥ 3.30% (baseline 3.00% +10%)"."""
     show = partial(format_value, unit=unit, currency=currency)
-    if "target" in target:
+    asides = [basis] if basis else []
+    if not target:
+        text = ""
+    elif "target" in target:
         sign = "≥" if better == "higher" else "≤"
         text = f"{sign} {show(target['target'])}"
         if "warn" in target:
-            text += f" (warn {sign} {show(target['warn'])})"
-        return text
-    if "min" in target and "max" in target:
-        return f"{show(target['min'])} – {show(target['max'])}"
-    return f"≥ {show(target['min'])}" if "min" in target else f"≤ {show(target['max'])}"
+            asides.append(f"warn {sign} {show(target['warn'])}")
+    elif "min" in target and "max" in target:
+        text = f"{show(target['min'])} – {show(target['max'])}"
+    else:
+        text = f"≥ {show(target['min'])}" if "min" in target else f"≤ {show(target['max'])}"
+    if not text:
+        return basis
+    return f"{text} ({'; '.join(asides)})" if asides else text
+
+
+def format_kpi_target(kpi: KpiResult, currency: str | None) -> str:
+    """The KPI's thresholds in the period and, for a relative target, what they came from."""
+    return format_target(kpi.target, kpi.unit, kpi.better, currency, _basis(kpi, currency))
+
+
+def _basis(kpi: KpiResult, currency: str | None) -> str:
+    """What a relative target is measured against: "baseline 3.00% +10%", or "vs baseline 3.00%" for a band."""
+    if kpi.vs is None:
+        return ""
+    against = VS_TEXT.get(kpi.vs, kpi.vs)
+    if kpi.reference is None:
+        return f"no {against} value"
+    reference = format_value(kpi.reference, kpi.unit, currency)
+    target = (kpi.target or {}).get("target")
+    if target is None or kpi.reference == 0:
+        return f"vs {against} {reference}"
+    # The results carry the thresholds, not the change they came from: it is read back as a ratio.
+    return f"{against} {reference} {round((target / kpi.reference - 1) * 100, 1):+g}%"
 
 
 def _overview(scorecards: list[Scorecard]) -> Table:
     table = Table(title="All clients", title_justify="left")
-    for heading in ("Client", "Period", "Status", "Pass", "Warn", "Fail", "No data"):
-        table.add_column(heading, justify="right" if heading in ("Pass", "Warn", "Fail", "No data") else "left")
+    counted = ["pass", "warn", "fail", "no_data"] + (["waived"] if any(card.summary["waived"] for card in scorecards) else [])
+    for heading in ("Client", "Period", "Status", "Score"):
+        table.add_column(heading, justify="right" if heading == "Score" else "left")
+    for status in counted:
+        table.add_column("No data" if status == "no_data" else status.title(), justify="right")
     for card in scorecards:
         summary = card.summary
         table.add_row(
             card.client,
             period_label(card.grain, card.start),
             status_text(card.status),
-            *(str(summary[s]) for s in ("pass", "warn", "fail", "no_data")),
+            format_score(card.score),
+            *(str(summary[s]) for s in counted),
         )
     return table
 
@@ -120,36 +176,80 @@ def _render_scorecard(card: Scorecard, console: Console) -> None:
     header.append(card.client, style="bold")
     header.append(f" · {period_label(card.grain, card.start)} · ")
     header.append_text(status_text(card.status))
+    if card.score is not None:
+        header.append(f" · Score {format_score(card.score)}/100", style="bold")
     console.print(header)
     details = f"{card.playbook} · {card.start} – {card.end}"
     console.print(Text(details, style="dim"))
-    if card.days_with_data < card.days or not card.complete:
+    if card.days_elapsed is not None:
+        # An unfinished period: its flows are projected to its end and statuses are of the projection.
+        note = f"the period is not over ({card.days_elapsed} of {card.days} days): checked on its pace"
+        if card.days_with_data < card.days_elapsed:
+            note += f"; data on {card.days_with_data} of them"
+        console.print(Text(f"⚠ {note}", style="yellow"))
+    elif card.days_with_data < card.days or not card.complete:
         note = f"data on {card.days_with_data} of {card.days} days"
         if not card.complete:
             note += "; the period is not over in the data"
         console.print(Text(f"⚠ {note}", style="yellow"))
     kpis = {kpi.id: kpi for kpi in card.kpis}
+    trend = any(kpi.change is not None or len(kpi.history) > 1 for kpi in card.kpis)
+    competitors = any(kpi.competitors for kpi in card.kpis)
     for goal in card.goals:
-        table = Table(title=Text.assemble((goal.label, "bold"), "  ", status_text(goal.status)), title_justify="left")
+        title = Text.assemble((goal.label, "bold"), "  ", status_text(goal.status))
+        if goal.score is not None:
+            title.append(f"  score {format_score(goal.score)}")
+        if goal.weight != 1:
+            title.append(f" (weight {goal.weight:g})")
+        table = Table(title=title, title_justify="left")
         table.add_column("KPI")
-        table.add_column("Value", justify="right")
+        # Numbers and statuses never wrap: labels, targets and notes give way at 100 columns.
+        table.add_column("Value", justify="right", no_wrap=True)
         table.add_column("Target")
-        table.add_column("Status")
+        table.add_column("Status", no_wrap=True)
+        if trend:
+            table.add_column("Trend", justify="right", no_wrap=True)
+        if competitors:
+            table.add_column("Competitors")
         table.add_column("Gap / note")
         for kpi_id in goal.kpis:
             kpi = kpis[kpi_id]
-            note = Text(kpi.reason, style="dim") if kpi.status == "no_data" else Text(_format_gap(kpi, card.currency))
-            value = format_value(kpi.value, kpi.unit, card.currency)
-            if kpi.estimated and kpi.value is not None:
-                # A row of the data covered days on both sides of the period's boundary and was split over them.
-                value = f"≈ {value}"
-                note.append(" (estimated: a row split over days)" if note.plain else "estimated: a row split over days", style="dim")
-            table.add_row(kpi.label, value, format_target(kpi.target, kpi.unit, kpi.better, card.currency), status_text(kpi.status), note)
+            cells = [kpi.label, _value_cell(kpi, card.currency), format_kpi_target(kpi, card.currency), status_text(kpi.status)]
+            if trend:
+                cells.append(f"{sparkline(kpi.history) if len(kpi.history) > 1 else ''} {format_change(kpi.change)}".lstrip())
+            if competitors:
+                cells.append(" · ".join(f"{name} {format_value(value, kpi.unit, card.currency)}" for name, value in kpi.competitors))
+            cells.append(_note_cell(kpi, card))
+            table.add_row(*cells)
         console.print(table)
     summary = card.summary
+    waived = f" · {summary['waived']} waived" if summary["waived"] else ""
     console.print(
         f"Summary: {summary['pass']} pass · {summary['warn']} warn · {summary['fail']} fail · "
-        f"{summary['no_data']} no data · {summary['info']} info",
+        f"{summary['no_data']} no data · {summary['info']} info{waived}",
         markup=False,
     )
     console.print()
+
+
+def _value_cell(kpi: KpiResult, currency: str | None) -> str:
+    value = format_value(kpi.value, kpi.unit, currency)
+    if kpi.estimated and kpi.value is not None:
+        # A row of the data covered days on both sides of the period's boundary and was split over them.
+        value = f"≈ {value}"
+    if kpi.projected is not None:
+        value += f" → {format_value(kpi.projected, kpi.unit, currency)}"
+    return value
+
+
+def _note_cell(kpi: KpiResult, card: Scorecard) -> Text:
+    """Why there is no value or no status (no data, waived), else the gap; then what else the reader should know."""
+    parts = [Text(kpi.reason or "", style="dim") if kpi.status in ("no_data", "waived") else Text(_format_gap(kpi, card.currency))]
+    if kpi.estimated and kpi.value is not None:
+        parts.append(Text("estimated: a row split over days", style="dim"))
+    if kpi.projected is not None:
+        days = f"{card.days_elapsed or card.days_with_data} of {card.days} days"
+        parts.append(Text(f"projected to the period's end ({days})", style="dim"))
+    if kpi.note:
+        parts.append(Text(kpi.note, style="yellow"))
+    return Text("; ").join(part for part in parts if part.plain)
