@@ -1,0 +1,80 @@
+"""Plan and fact over time in the terminal: per client, a table of KPIs (rows) by periods (columns)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from kpi_rules.render.table import STATUS_STYLE, format_score, format_value, period_label
+from kpi_rules.results import Scorecard
+
+# A column's borders and padding: "│ " before a cell and " " after it.
+COLUMN_FRAME = 3
+
+
+def render_periods(scorecards: list[Scorecard], console: Console) -> None:
+    """Per client (and playbook and grain), each KPI's value and status mark in every period, then the score.
+
+    Periods that do not fit the console's width go on to a next table, so a year of months stays readable.
+    """
+    by_client: dict[tuple[str, str, str], list[Scorecard]] = {}
+    for card in scorecards:
+        by_client.setdefault((card.client, card.playbook, card.grain), []).append(card)
+    for (client, playbook, grain), cards in by_client.items():
+        cards.sort(key=lambda card: card.start)
+        # Money is in one currency a client: named once in the title, not in every cell.
+        currency = next((card.currency for card in cards if card.currency), None)
+        title = Text.assemble((client, "bold"), f" · {playbook} · by {grain}", f" · {currency}" if currency else "")
+        rows = _rows(cards)
+        label_width = max(Text(label).cell_len for label, _ in rows)
+        for part in _fitting(cards, rows, console.width - label_width - COLUMN_FRAME - 1):
+            table = Table(title=title, title_justify="left")
+            table.add_column("KPI")
+            for card in part:
+                unfinished = "*" if card.days_elapsed is not None else ""
+                table.add_column(period_label(grain, card.start) + unfinished, justify="right", no_wrap=True)
+            for number, (label, cells) in enumerate(rows):
+                # A line between the KPIs and the score.
+                table.add_row(label, *(cells[card.start] for card in part), end_section=number == len(rows) - 2)
+            console.print(table)
+        for card in cards:
+            if card.days_elapsed is not None:
+                console.print(
+                    f"* {period_label(grain, card.start)} is not over ({card.days_elapsed} of {card.days} days): "
+                    "values so far, statuses on its pace",
+                    markup=False,
+                    style="dim",
+                )
+        console.print(Text("  ".join(STATUS_STYLE[status][0] for status in STATUS_STYLE), style="dim"))
+        console.print()
+
+
+def _rows(cards: list[Scorecard]) -> list[tuple[str, dict]]:
+    """(label, period start -> cell): every KPI any period has, in the order they come, then the score."""
+    rows: dict[str, tuple[str, dict]] = {}
+    for card in cards:
+        for kpi in card.kpis:
+            label, style = STATUS_STYLE[kpi.status]
+            # The mark is the status label's first character: ✔ ! ✘ ? ~ ·
+            cell = Text.assemble(format_value(kpi.value, kpi.unit, None), " ", (label[0], style))
+            rows.setdefault(kpi.id, (kpi.label, {}))[1][card.start] = cell
+    for _, cells in rows.values():
+        for card in cards:
+            cells.setdefault(card.start, Text(""))
+    return [*rows.values(), ("Score", {card.start: Text(format_score(card.score), style="bold") for card in cards})]
+
+
+def _fitting(cards: list[Scorecard], rows: list[tuple[str, dict]], room: int) -> list[list[Scorecard]]:
+    """The periods in runs whose columns fit in ``room`` characters (at least one period a run)."""
+    parts: list[list[Scorecard]] = [[]]
+    used = 0
+    for card in cards:
+        width = max(Text(period_label(card.grain, card.start) + "*").cell_len, *(cells[card.start].cell_len for _, cells in rows))
+        width += COLUMN_FRAME
+        if parts[-1] and used + width > room:
+            parts.append([])
+            used = 0
+        parts[-1].append(card)
+        used += width
+    return parts
