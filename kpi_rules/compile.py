@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from kpi_rules.agreements import compile_agreements
 from kpi_rules.diagnostics import Diagnostic, InputError, Suggestions, did_you_mean
 from kpi_rules.formulas import (
     PERIOD_FUNCTIONS,
@@ -36,7 +37,7 @@ from kpi_rules.model import (
 from kpi_rules.resources import BUILTIN_PREFIX, builtin_names, builtin_path
 from kpi_rules.schema import validate_document
 from kpi_rules.sources import compile_source, source_entries
-from kpi_rules.targets import check_client_targets, target_problem
+from kpi_rules.targets import build_target, check_client_targets
 
 def is_playbook_file(document: Document) -> bool:
     """A playbook has KPI vocabulary and none of a client file's own keys (a misspelt client file keeps them)."""
@@ -286,14 +287,11 @@ class Compiler:
                     origin.diagnostic("KR205", f'target for unknown KPI "{kpi_id}"{suggest(kpi_id)}', key=True)
                 )
                 continue
-            target = TargetDef(
-                fields.get("target"), fields.get("warn"), fields.get("min"), fields.get("max"),
-                fields.get("note", ""), fields.get("source", ""), fields.get("currency"),
-            )
             kpi = kpis.get(kpi_id)
-            problem = target_problem(target, kpi.better) if kpi else None
-            if problem:
-                self.diagnostics.append(origin.diagnostic("KR206", f'target for "{kpi_id}": {problem}'))
+            target, problems = build_target(fields, kpi.better if kpi else None)
+            for where, code, message in problems:
+                self.diagnostics.append(Origin(origin.document, (*origin.path, *where)).diagnostic(code, f'target for "{kpi_id}": {message}'))
+            if target is None:
                 continue
             result[kpi_id] = target
         return result
@@ -341,7 +339,9 @@ class Compiler:
                 currency=fields.get("currency"),
             )
         problems, warnings = check_client_targets(document, playbook, targets, overrides)
-        self.diagnostics += problems
+        agreements, found = compile_agreements(document, playbook, targets, overrides)
+        self.diagnostics += problems + [problem for problem in found if problem.is_error]
+        warnings += [problem for problem in found if not problem.is_error]
         if len(self.diagnostics) > before:
             return None
         template = ClientDef(
@@ -353,6 +353,10 @@ class Compiler:
             sources=tuple(sources),
             targets=targets,
             currency=data.get("currency"),
+            baseline=agreements.baseline,
+            waivers=agreements.waivers,
+            goal_weights=agreements.goal_weights,
+            timezone=data.get("timezone"),
         )
         return ClientGroupDef(document.path, names, template, overrides, tuple(warnings), document.position(("data",), key=True))
 

@@ -260,6 +260,7 @@ class ClientGroupDef:
     overrides: Mapping[str, ClientOverrideDef] = field(default_factory=dict)
     warnings: tuple[Diagnostic, ...] = ()  # found compiling the file
     data_at: tuple[int | None, int | None] = (None, None)  # line and column of its data: key
+    competitor: bool = False  # a competitor of a client file's clients: its data has only the figures it publishes
 
     @property
     def playbook(self) -> PlaybookDef:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from kpi_rules.compile import Compiler
 from kpi_rules.diagnostics import Diagnostic, InputError
 from kpi_rules.model import ClientDef, ClientGroupDef, PlaybookDef
-from kpi_rules.periods import ALL, LATEST, PeriodSpan, parse_period
+from kpi_rules.periods import ALL, CURRENT, LATEST, PeriodSpan, parse_period
 from kpi_rules.results import Results, ScoredGroup
 
 if TYPE_CHECKING:
@@ -79,37 +79,40 @@ def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") 
     A client file whose data has a problem is left out and the others are scored; the problems come
     with the results. Only when nothing could be scored are they raised.
     """
+    from kpi_rules.competitors import competitor_groups
     from kpi_rules.data.load import find_clients, load_data
 
-    span = None if period in (ALL, LATEST) else _parse_span(period)
-    loaded = load_data(groups)
+    span = None if period in (ALL, LATEST, CURRENT) else _parse_span(period)
+    everyone, owners = competitor_groups(groups)
+    loaded = load_data(everyone)
     problems = [*loaded.problems, *(warning for group in groups for warning in group.warnings)]
     alike: dict[tuple[int, str], list[int]] = {}
-    for index, group in enumerate(groups):
-        if index not in loaded.failed:
+    for index, group in enumerate(everyone):
+        if index not in loaded.failed and owners.get(index, (index,))[0] not in loaded.failed:
             alike.setdefault((id(group.playbook), group.template.grain), []).append(index)
     batches = []
     for (_, grain), indices in alike.items():
-        batch, found = _aggregate(loaded, groups, indices, grain, filtered=len(alike) > 1)
+        batch, found = _aggregate(loaded, everyone, indices, grain, filtered=len(alike) > 1, span=span if span and span.is_range else None)
         problems += found
         if batch is not None:
             batches.append(batch)
-    found_clients = {index: names for batch in batches for index, names in batch.found.items()}
+    found_clients = {index: names for batch in batches for index, names in batch.found.items() if index not in owners}
     clients, found = find_clients(groups, found_clients, loaded.excluded)
     problems += found
 
     order = {client.name: index for index, client in enumerate(clients)}
-    client_named = {client.name: client for client in clients}
+    client_in = {(client.path, client.name): client for client in clients}
     scored: list[ScoredGroup] = []
     for batch in batches:
         # A client named in two files is scored for the first (the other is reported by find_clients).
         members = {
             (index, name): client
             for index in batch.indices
+            if index not in owners
             for name in batch.found[index]
-            if (client := client_named.get(name)) is not None and client.path == groups[index].path
+            if (client := client_in.get((groups[index].path, name))) is not None
         }
-        groups_scored, missing = _evaluate(batch, members, order, period, span)
+        groups_scored, missing = _evaluate(batch, members, order, period, span, owners)
         scored += groups_scored
         problems += missing
     results = Results(tuple(scored), lang, InputError(problems).diagnostics)
@@ -119,7 +122,7 @@ def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") 
 
 
 def _aggregate(
-    loaded, groups: list[ClientGroupDef], indices: list[int], grain: str, *, filtered: bool
+    loaded, groups: list[ClientGroupDef], indices: list[int], grain: str, *, filtered: bool, span: PeriodSpan | None
 ) -> tuple[_Batch | None, list[Diagnostic]]:
     """The batch's rows aggregated per client and period. A scanned file that will not parse is read
     again the slow way, which names every bad cell and leaves out the clients they belong to."""
@@ -132,14 +135,14 @@ def _aggregate(
     kpis = list(dict.fromkeys(kpi for index in indices for kpi in groups[index].kpis))
     rows = loaded.rows.filter(pl.col("group").is_in(indices)) if filtered else loaded.rows
     try:
-        periods, problems = _periods(rows, playbook, kpis, grain, [groups[index] for index in indices])
+        periods, problems = _periods(rows, playbook, kpis, grain, [groups[index] for index in indices], span)
     except (pl.exceptions.PolarsError, _ReadAgain):
         reread = load_data(groups, indices, scan=False)
         indices = [index for index in indices if index not in reread.failed]
         if not indices:
             return None, list(reread.problems)
         try:
-            periods, problems = _periods(reread.rows, playbook, kpis, grain, [groups[index] for index in indices])
+            periods, problems = _periods(reread.rows, playbook, kpis, grain, [groups[index] for index in indices], span)
         except (pl.exceptions.PolarsError, _ReadAgain) as error:
             files = sorted({str(source.path) for index in indices for source in groups[index].template.sources})
             raise InputError([Diagnostic(", ".join(files), None, None, "KR301", f"cannot read the data: {_first_line(error)}")]) from None
@@ -154,7 +157,9 @@ class _ReadAgain(Exception):
     the scan lets those through, and the file read again the slow way names their cells."""
 
 
-def _periods(rows, playbook: PlaybookDef, kpis: list[str], grain: str, groups: list[ClientGroupDef]) -> tuple[pl.DataFrame, list[Diagnostic]]:
+def _periods(
+    rows, playbook: PlaybookDef, kpis: list[str], grain: str, groups: list[ClientGroupDef], span: PeriodSpan | None
+) -> tuple[pl.DataFrame, list[Diagnostic]]:
     import polars as pl
 
     from kpi_rules.aggregate import aggregate
@@ -172,7 +177,7 @@ def _periods(rows, playbook: PlaybookDef, kpis: list[str], grain: str, groups: l
         rows, problems = spread_rows(rows, grain, metrics, files)
     per_row = row_values(playbook, kpis, rows.collect_schema().names())
     # Streaming: rows are read, parsed and aggregated a batch at a time, never all in memory.
-    periods = aggregate(rows, metrics, grain, per_row).collect(engine="streaming")
+    periods = aggregate(rows, metrics, grain, per_row, span).collect(engine="streaming")
     numbers = [metric for metric in metrics if metric in periods.columns and periods.schema[metric].is_float()]
     if periods["period_start"].null_count() or periods.select(pl.any_horizontal(~pl.col(numbers).is_finite()).any()).item():
         raise _ReadAgain()
@@ -184,30 +189,49 @@ def _first_line(error: Exception) -> str:
 
 
 def _evaluate(
-    batch: _Batch, scored: dict[tuple[int, str], ClientDef], order: dict[str, int], period: str, span: PeriodSpan | None
+    batch: _Batch,
+    scored: dict[tuple[int, str], ClientDef],
+    order: dict[str, int],
+    period: str,
+    span: PeriodSpan | None,
+    owners: dict[int, tuple[int, int]],
 ) -> tuple[list[ScoredGroup], list[Diagnostic]]:
     """The batch's KPIs and statuses in the selected periods, as one ScoredGroup per set of goals.
 
-    ``scored`` are the clients to score, by client file (index) and name.
+    ``scored`` are the clients to score, by client file (index) and name; ``owners`` the competitors' groups.
     """
     import polars as pl
 
+    from kpi_rules.columns import value_column
+    from kpi_rules.competitors import attach_competitors
     from kpi_rules.data.ranges import estimated_columns
     from kpi_rules.evaluate import evaluate
+    from kpi_rules.pacing import has_unfinished, projected_values
+    from kpi_rules.scores import add_scores
     from kpi_rules.thresholds import apply_targets
 
     members = list(scored.values())
-    periods = batch.periods
-    if len(scored) < sum(len(batch.found[index]) for index in batch.indices):
+    periods = _with_baselines(batch.periods, members)
+    rivals = periods.filter(pl.col("group").is_in(list(owners)))
+    periods = periods.filter(~pl.col("group").is_in(list(owners))) if rivals.height else periods
+    if len(scored) < sum(len(batch.found[index]) for index in batch.indices if index not in owners):
         # A client in two files is scored for the first only: leave out the other file's rows.
         keys = pl.DataFrame(list(scored), schema={"group": pl.Int32, "client": pl.String}, orient="row")
         periods = periods.join(keys, on=["group", "client"], how="semi")
-    evaluated = apply_targets(evaluate(periods.lazy(), batch.playbook, batch.kpis), batch.playbook, members, batch.kpis)
+    selected = _select_periods(periods.select("group", "client", "period_start", "period_end", "complete"), period, span)
+    values = evaluate(periods.lazy(), batch.playbook, batch.kpis)
+    if rivals.height:
+        values = attach_competitors(values, evaluate(rivals.lazy(), batch.playbook, batch.kpis), owners, batch.kpis)
+    if has_unfinished(periods.join(selected, on=["group", "client", "period_start"], how="semi")):
+        keys = ["group", "client", "period_start"]
+        values = values.join(projected_values(periods, batch.playbook, batch.kpis, keys), on=keys, how="left", maintain_order="left")
+    evaluated = apply_targets(values, batch.playbook, members, batch.kpis)
     evaluated = evaluated.with_columns(estimated_columns(batch.playbook, batch.kpis, periods.columns)).collect()
-    selected = _select_periods(evaluated, period, span).with_columns(
+    history = evaluated.select("client", "period_start", *[value_column(kpi) for kpi in batch.kpis])
+    chosen = evaluated.join(selected, on=["group", "client", "period_start"], how="semi").with_columns(
         order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)
     ).sort("order", "period_start")
-    present = set(selected["client"].unique().to_list())
+    present = set(chosen["client"].unique().to_list())
     absent: dict[str, list[str]] = {}
     for client in members:
         if client.name not in present:
@@ -216,11 +240,27 @@ def _evaluate(
     by_goals: dict[tuple[str, ...], dict[str, ClientDef]] = {}
     for client in members:
         by_goals.setdefault(client.goals, {})[client.name] = client
-    scored = []
+    groups = []
     for goals, named in by_goals.items():
-        frame = selected if len(by_goals) == 1 else selected.filter(pl.col("client").is_in(list(named)))
-        scored.append(ScoredGroup(frame, batch.playbook, goals, next(iter(named.values())).kpis, named))
-    return scored, missing
+        frame = chosen if len(by_goals) == 1 else chosen.filter(pl.col("client").is_in(list(named)))
+        frame = add_scores(frame, batch.playbook, goals, {name: client.goal_weights for name, client in named.items()})
+        groups.append(ScoredGroup(frame, batch.playbook, goals, next(iter(named.values())).kpis, named, history))
+    return groups, missing
+
+
+def _with_baselines(periods, clients: list[ClientDef]):
+    """``baseline_start`` and ``baseline_end``: the client's baseline span, null without one (and for competitors)."""
+    import polars as pl
+
+    table = pl.DataFrame(
+        {
+            "client": [client.name for client in clients],
+            "baseline_start": [client.baseline[0] if client.baseline else None for client in clients],
+            "baseline_end": [client.baseline[1] if client.baseline else None for client in clients],
+        },
+        schema={"client": pl.String, "baseline_start": pl.Date, "baseline_end": pl.Date},
+    )
+    return periods.join(table, on="client", how="left", maintain_order="left")
 
 
 def _parse_span(period: str) -> PeriodSpan:
@@ -230,20 +270,24 @@ def _parse_span(period: str) -> PeriodSpan:
         raise InputError([Diagnostic("--period", None, None, "KR401", str(error))]) from None
 
 
-def _select_periods(evaluated, period: str, span: PeriodSpan | None):
+def _select_periods(periods, period: str, span: PeriodSpan | None):
+    """The keys of the periods to show: a client's latest complete one, its current one, all, or those in a span."""
     import polars as pl
 
     if period == ALL:
-        return evaluated
+        return periods
+    if span is not None and span.is_range:
+        # The range is one period: the block of its days (the blocks before it are its history).
+        return periods.filter(pl.col("period_start") == span.start)
     if span is not None:
-        return evaluated.filter((pl.col("period_start") <= span.end) & (pl.col("period_end") >= span.start))
-    # Latest: the last period the data covers completely, else the last there is.
-    latest = evaluated.group_by("client").agg(
-        pl.coalesce(
-            pl.col("period_start").filter(pl.col("complete")).max(), pl.col("period_start").max()
-        ).alias("period_start")
-    )
-    return evaluated.join(latest, on=["client", "period_start"])
+        return periods.filter((pl.col("period_start") <= span.end) & (pl.col("period_end") >= span.start))
+    last = pl.col("period_start").max()
+    if period == CURRENT:
+        chosen = periods.group_by("group", "client").agg(last.alias("period_start"))
+    else:
+        # Latest: the last period the data covers completely, else the last there is.
+        chosen = periods.group_by("group", "client").agg(pl.coalesce(pl.col("period_start").filter(pl.col("complete")).max(), last).alias("period_start"))
+    return periods.join(chosen, on=["group", "client", "period_start"], how="semi")
 
 
 def _no_period(path: str, names: list[str], evaluated, period: str) -> Diagnostic:

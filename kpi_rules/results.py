@@ -14,14 +14,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kpi_rules.columns import (
+    change_column,
+    competitors_column,
     estimated_column,
     gap_column,
+    note_column,
+    previous_column,
+    projected_column,
     reason_column_of_kpi,
+    reference_column,
+    score_column,
     status_column,
+    threshold_column,
     value_column,
 )
 from kpi_rules.diagnostics import Diagnostic
-from kpi_rules.model import ClientDef, PlaybookDef
+from kpi_rules.model import GRAINS, THRESHOLDS, ClientDef, PlaybookDef
 
 if TYPE_CHECKING:
     import polars as pl
@@ -126,14 +134,18 @@ class ScoredGroup:
     goals: tuple[str, ...]
     kpis: tuple[str, ...]
     clients: Mapping[str, ClientDef]
+    history: pl.DataFrame | None = None  # client, period_start and value:k of every period, for trends
 
-    def scorecards(self, lang: str) -> Iterator[tuple[tuple[int, dt.date], Scorecard]]:
+    def scorecards(self, lang: str) -> Iterator[tuple[tuple[int, int, dt.date], Scorecard]]:
         """Each row as a Scorecard, with the key that puts it in report order."""
+        # A client checked by month and by week too comes once per grain, each in period order.
+        grain = GRAINS.index(next(iter(self.clients.values())).grain) if self.clients else 0
         for row in self.frame.iter_rows(named=True):
-            yield (row["order"], row["period_start"]), self._scorecard(row, lang)
+            yield (row["order"], grain, row["period_start"]), self._scorecard(row, lang)
 
     def _scorecard(self, row: dict, lang: str) -> Scorecard:
         client = self.clients[row["client"]]
+        history = self._history(row)
         kpis = []
         for kpi_id in self.kpis:
             kpi = self.playbook.kpis[kpi_id]
@@ -146,15 +158,26 @@ class ScoredGroup:
                     unit=kpi.unit,
                     better=kpi.better,
                     status=row[status_column(kpi_id)],
-                    target=target.as_dict() if target else None,
+                    target=_thresholds(row, kpi_id),
                     gap=row[gap_column(kpi_id)],
                     reason=row[reason_column_of_kpi(kpi_id)],
                     estimated=bool(row.get(estimated_column(kpi_id))),
+                    projected=row.get(projected_column(kpi_id)),
+                    previous=row.get(previous_column(kpi_id)),
+                    change=row.get(change_column(kpi_id)),
+                    vs=target.vs if target else None,
+                    reference=row.get(reference_column(kpi_id)),
+                    competitors=tuple((item["name"], item["value"]) for item in row.get(competitors_column(kpi_id)) or ()),
+                    note=row.get(note_column(kpi_id)),
+                    history=history.get(kpi_id, ()),
                 )
             )
         statuses = {kpi.id: kpi.status for kpi in kpis}
         goals = tuple(
-            GoalResult(goal.id, goal.label(lang), goal.kpis, worst(statuses[k] for k in goal.kpis))
+            GoalResult(
+                goal.id, goal.label(lang), goal.kpis, worst(statuses[k] for k in goal.kpis),
+                row.get(score_column(goal.id)), client.goal_weights.get(goal.id, 1.0),
+            )
             for goal in (self.playbook.goals[goal_id] for goal_id in self.goals)
         )
         return Scorecard(
@@ -169,7 +192,24 @@ class ScoredGroup:
             complete=row["complete"],
             goals=goals,
             kpis=tuple(kpis),
+            score=row.get(score_column()),
+            days_elapsed=row.get("days_elapsed"),
         )
+
+    def _history(self, row: dict) -> dict[str, tuple[float | None, ...]]:
+        """Each KPI's values in up to HISTORY of the client's periods, this one last."""
+        if self.history is None:
+            return {}
+        import polars as pl
+
+        mine = self.history.filter((pl.col("client") == row["client"]) & (pl.col("period_start") <= row["period_start"])).tail(HISTORY)
+        return {kpi: tuple(mine[value_column(kpi)].to_list()) for kpi in self.kpis if value_column(kpi) in mine.columns}
+
+
+def _thresholds(row: dict, kpi_id: str) -> dict[str, float] | None:
+    """The thresholds in force for the row's period (a plan's differ by period)."""
+    thresholds = {name: row[column] for name in THRESHOLDS if (column := threshold_column(kpi_id, name)) in row and row[column] is not None}
+    return thresholds or None
 
 
 @dataclass(frozen=True)

@@ -1,70 +1,225 @@
 """Targets -> thresholds -> statuses and gaps, for every client and period at once.
 
-Fixed targets differ by client (client files override the playbook), so they are joined in as a small
-table with one row per client.
+Every kind of target becomes the same threshold columns (``target:k``, ``warn:k``, ``min:k``, ``max:k``), per
+client and period, and statuses are read from those alone:
+- fixed thresholds and bands: per client (client files override the playbook);
+- plans and lines: per client and period (kpi_rules.plans); an unfinished period of a stock is compared with
+  the plan on the data's last day, between the last period's plan and this one's;
+- relative targets: the reference (baseline, previous period, competitors) with the change applied.
+What differs by client is laid out once per distinct set of terms (clients of one file share them unless
+overridden) and joined in as small tables. A waived KPI is ``waived`` up to its day, whatever its value.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
-from kpi_rules.columns import gap_column, status_column, threshold_column, value_column
-from kpi_rules.evaluate import needed_kpis
-from kpi_rules.model import THRESHOLDS, ClientDef, KpiDef, PlaybookDef, TargetDef
+from kpi_rules.columns import (
+    change_column,
+    competitors_column,
+    gap_column,
+    note_column,
+    previous_column,
+    projected_column,
+    reason_column_of_kpi,
+    reference_column,
+    status_column,
+    threshold_column,
+    value_column,
+)
+from kpi_rules.evaluate import baseline_value, client_keys, needed_kpis, previous_value
+from kpi_rules.model import THRESHOLDS, ClientDef, KpiDef, PlaybookDef
+from kpi_rules.plans import planned_values
 
-NO_TARGET = TargetDef()
+NO_REFERENCE = {
+    "baseline": "no baseline value: the baseline period has no data for it",
+    "previous": "no previous period: the data has no value for the period before",
+    "best_competitor": "no competitor has a value for this period",
+    "competitors_mean": "no competitor has a value for this period",
+}
 
 
-def apply_targets(frame: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientDef], kpis: list[str]) -> pl.LazyFrame:
-    """Statuses and gaps of ``kpis`` (and the KPIs they use), from the values ``evaluate`` added."""
+@dataclass(frozen=True)
+class _Terms:
+    """The client-by-client tables: per set of terms, and per set and period (plans)."""
+
+    per_client: pl.DataFrame
+    per_period: pl.DataFrame | None
+
+
+def apply_targets(
+    frame: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientDef], kpis: list[str]
+) -> pl.LazyFrame:
+    """Thresholds, statuses, gaps, trends (previous, change) and waiver notes of ``kpis`` and the KPIs they use."""
     evaluated = needed_kpis(playbook, kpis)
-    target_table = _target_table(evaluated, clients)
-    frame = frame.join(target_table.lazy(), on="client", how="left", maintain_order="left")
-    return frame.with_columns(
-        *[_status(kpi, target_table.columns).alias(status_column(kpi.id)) for kpi in evaluated],
-        *[_gap(kpi, target_table.columns).alias(gap_column(kpi.id)) for kpi in evaluated],
+    columns = frame.collect_schema().names()
+    by = client_keys(columns)
+    terms = _terms(evaluated, clients, playbook)
+    frame = frame.join(terms.per_client.lazy(), on="client", how="left", maintain_order="left")
+    if terms.per_period is not None:
+        frame = frame.join(terms.per_period.lazy(), on=["terms", "period_start"], how="left", maintain_order="left")
+    available = set(frame.collect_schema().names())
+    relative = [kpi for kpi in evaluated if _internal("vs", kpi.id) in available]
+    frame = frame.with_columns(
+        *[previous_value(pl.col(value_column(kpi.id)), by).alias(previous_column(kpi.id)) for kpi in evaluated],
+        *[_reference(kpi, available, by).alias(reference_column(kpi.id)) for kpi in relative],
+    ).with_columns(
+        *[_change(kpi, available).alias(change_column(kpi.id)) for kpi in evaluated],
+        *[expression for kpi in evaluated for expression in _thresholds(kpi, playbook, available)],
     )
+    available = set(frame.collect_schema().names())
+    frame = frame.with_columns(
+        *[_status(kpi, available).alias(status_column(kpi.id)) for kpi in evaluated],
+        *[_gap(kpi, available).alias(gap_column(kpi.id)) for kpi in evaluated],
+        *[_reason(kpi, available).alias(reason_column_of_kpi(kpi.id)) for kpi in evaluated],
+        *[_note(kpi).alias(note_column(kpi.id)) for kpi in evaluated if _internal("until", kpi.id) in available],
+    )
+    return frame.drop([name for name in frame.collect_schema().names() if name.startswith("_") or name == "terms"])
 
 
-def _target_table(kpis: list[KpiDef], clients: list[ClientDef]) -> pl.DataFrame:
-    """One row per client, a column per KPI threshold any client sets.
+def _internal(name: str, kpi: str) -> str:
+    """A column of the terms, dropped once the statuses are known."""
+    return f"_{name}:{kpi}"
 
-    Clients of one file share their targets object unless overridden, so thresholds
-    are laid out once per distinct set and joined to the clients.
-    """
-    sets: dict[int, int] = {}
-    distinct: list = []
+
+def _terms(kpis: list[KpiDef], clients: list[ClientDef], playbook: PlaybookDef) -> _Terms:
+    """One row per client: its fixed thresholds, relative targets and waivers, as columns per KPI."""
+    sets: dict[tuple[int, int], int] = {}
+    distinct: list[ClientDef] = []
     for client in clients:
-        if id(client.targets) not in sets:
-            sets[id(client.targets)] = len(distinct)
-            distinct.append(client.targets)
-    columns: dict[str, list] = {"target_set": list(range(len(distinct)))}
+        key = (id(client.targets), id(client.waivers))
+        if key not in sets:
+            sets[key] = len(distinct)
+            distinct.append(client)
+    columns: dict[str, list] = {"terms": list(range(len(distinct)))}
+    schema: dict[str, pl.DataType] = {"terms": pl.Int64}
+    planned: dict[str, dict] = {}
+
+    def add(name: str, values: list, dtype: pl.DataType) -> None:
+        if any(value is not None for value in values):
+            columns[name], schema[name] = values, dtype
+
     for kpi in kpis:
+        targets = [client.targets.get(kpi.id) for client in distinct]
         for threshold in THRESHOLDS:
-            values = [getattr(targets.get(kpi.id, NO_TARGET), threshold) for targets in distinct]
-            if any(value is not None for value in values):
-                columns[threshold_column(kpi.id, threshold)] = values
-    schema = {name: (pl.Int64 if name == "target_set" else pl.Float64) for name in columns}
+            add(threshold_column(kpi.id, threshold), [getattr(t, threshold, None) if t and not t.vs else None for t in targets], pl.Float64)
+        add(_internal("vs", kpi.id), [t.vs if t else None for t in targets], pl.String)
+        for name, attribute in (("change", "change"), ("warn_change", "warn_change")):
+            changes = [getattr(t, attribute) if t else None for t in targets]
+            add(_internal(name, kpi.id), [c.amount if c else None for c in changes], pl.Float64)
+            add(_internal(f"{name}_percent", kpi.id), [c.percent if c else None for c in changes], pl.Boolean)
+        waivers = [client.waivers.get(kpi.id) for client in distinct]
+        add(_internal("until", kpi.id), [w.until if w else None for w in waivers], pl.Date)
+        add(_internal("waiver", kpi.id), [w.reason if w else None for w in waivers], pl.String)
+        for index, (client, target) in enumerate(zip(distinct, targets)):
+            if target and target.planned:
+                for start, (value, before) in planned_values(target, client.grain).items():
+                    row = planned.setdefault((index, start), {"terms": index, "period_start": start})
+                    row[_internal("plan", kpi.id)], row[_internal("plan_before", kpi.id)] = value, before
+    per_set = pl.DataFrame(columns, schema=schema)
     clients_frame = pl.DataFrame(
-        {"client": [client.name for client in clients], "target_set": [sets[id(client.targets)] for client in clients]},
-        schema={"client": pl.String, "target_set": pl.Int64},
+        {"client": [client.name for client in clients], "terms": [sets[(id(c.targets), id(c.waivers))] for c in clients]},
+        schema={"client": pl.String, "terms": pl.Int64},
     )
-    return clients_frame.join(pl.DataFrame(columns, schema=schema), on="target_set", how="left").drop("target_set")
+    per_period = None
+    if planned:
+        plan_columns = sorted({name for row in planned.values() for name in row} - {"terms", "period_start"})
+        plan_schema = {"terms": pl.Int64, "period_start": pl.Date, **dict.fromkeys(plan_columns, pl.Float64)}
+        per_period = pl.from_dicts(list(planned.values()), schema=plan_schema)
+    return _Terms(clients_frame.join(per_set, on="terms", how="left"), per_period)
 
 
-def _threshold(kpi: KpiDef, threshold: str, available: list[str]) -> pl.Expr:
+def _scored_value(kpi: KpiDef, available: set[str]) -> pl.Expr:
+    """The value a status is read from: an unfinished period's at its pace."""
+    value = pl.col(value_column(kpi.id))
+    projected = projected_column(kpi.id)
+    return pl.coalesce(pl.col(projected), value) if projected in available else value
+
+
+def _reference(kpi: KpiDef, available: set[str], by: list[str]) -> pl.Expr:
+    """The value a relative target is measured against, per the client's ``vs``."""
+    vs = pl.col(_internal("vs", kpi.id))
+    value = pl.col(value_column(kpi.id))
+    reference = pl.when(vs == "baseline").then(baseline_value(value, by)).when(vs == "previous").then(previous_value(value, by))
+    competitors = competitors_column(kpi.id)
+    if competitors in available:
+        values = pl.col(competitors).list.eval(pl.element().struct.field("value"))
+        best = values.list.max() if kpi.better == "higher" else values.list.min()
+        reference = reference.when(vs == "best_competitor").then(best).when(vs == "competitors_mean").then(values.list.mean())
+        named = pl.col(competitors).list.eval(pl.element().struct.field("value").filter(pl.element().struct.field("name") == vs))
+        reference = reference.otherwise(named.list.first())
+    return reference
+
+
+def _change(kpi: KpiDef, available: set[str]) -> pl.Expr:
+    """Against the period before, relatively (an unfinished period at its pace): null without it, or from 0."""
+    value, previous = _scored_value(kpi, available), pl.col(previous_column(kpi.id))
+    return pl.when(previous != 0).then((value - previous) / previous.abs())
+
+
+def _applied(amount: pl.Expr, percent: pl.Expr, to: pl.Expr) -> pl.Expr:
+    return pl.when(percent).then(to * (1 + amount / 100)).otherwise(to + amount)
+
+
+def _thresholds(kpi: KpiDef, playbook: PlaybookDef, available: set[str]) -> list[pl.Expr]:
+    """target:k and warn:k from a plan or a relative target, where the client has one; else as they are."""
+    target = threshold_column(kpi.id, "target")
+    base = pl.col(target) if target in available else pl.lit(None, pl.Float64)
+    planned = _internal("plan", kpi.id) in available
+    relative = _internal("vs", kpi.id) in available
+    if not planned and not relative:
+        return []
+    if planned:
+        plan, before = pl.col(_internal("plan", kpi.id)), pl.col(_internal("plan_before", kpi.id))
+        if _is_stock(kpi, playbook) and "days_elapsed" in available:
+            # A stock is not projected: mid-period it is compared with the plan for the day it was read on.
+            share = pl.col("days_elapsed") / pl.col("days")
+            plan = pl.when(pl.col("complete") | before.is_null()).then(plan).otherwise(before + (plan - before) * share)
+        base = pl.coalesce(base, plan)
+    if relative:
+        change = _applied(pl.col(_internal("change", kpi.id)), pl.col(_internal("change_percent", kpi.id)), pl.col(reference_column(kpi.id)))
+        base = pl.coalesce(base, change)
+    expressions = [base.alias(target)]
+    if _internal("warn_change", kpi.id) in available:
+        fixed_warn = threshold_column(kpi.id, "warn")
+        # Beside vs, warn is another change against the same reference; beside a plan, a change against the plan.
+        against = pl.when(pl.col(_internal("vs", kpi.id)).is_not_null()).then(pl.col(reference_column(kpi.id))).otherwise(base) if relative else base
+        warn = _applied(pl.col(_internal("warn_change", kpi.id)), pl.col(_internal("warn_change_percent", kpi.id)), against)
+        expressions.append((pl.coalesce(pl.col(fixed_warn), warn) if fixed_warn in available else warn).alias(fixed_warn))
+    return expressions
+
+
+def _is_stock(kpi: KpiDef, playbook: PlaybookDef) -> bool:
+    inputs = playbook.inputs(kpi.id)
+    return bool(inputs) and all(playbook.metrics[metric].agg != "sum" for metric in inputs)
+
+
+def _threshold(kpi: KpiDef, threshold: str, available: set[str]) -> pl.Expr:
     name = threshold_column(kpi.id, threshold)
     return pl.col(name) if name in available else pl.lit(None, pl.Float64)
 
 
-def _status(kpi: KpiDef, available: list[str]) -> pl.Expr:
-    value = pl.col(value_column(kpi.id))
+def _waived(kpi: KpiDef, available: set[str]) -> pl.Expr:
+    until = _internal("until", kpi.id)
+    return (pl.col("period_start") <= pl.col(until)) if until in available else pl.lit(False)
+
+
+def _without_reference(kpi: KpiDef, available: set[str]) -> pl.Expr:
+    vs = _internal("vs", kpi.id)
+    return (pl.col(vs).is_not_null() & pl.col(reference_column(kpi.id)).is_null()) if vs in available else pl.lit(False)
+
+
+def _status(kpi: KpiDef, available: set[str]) -> pl.Expr:
+    value = _scored_value(kpi, available)
     target, warn, low, high = (_threshold(kpi, t, available) for t in THRESHOLDS)
     meets = (lambda bound: value >= bound) if kpi.better == "higher" else (lambda bound: value <= bound)
     in_band = (low.is_null() | (value >= low)) & (high.is_null() | (value <= high))
-    # Nulls first: a missing value must never fall through to "pass".
+    # Waived first, whatever the value; then nulls: a missing value must never fall through to "pass".
     return (
-        pl.when(value.is_null()).then(pl.lit("no_data"))
+        pl.when(_waived(kpi, available)).then(pl.lit("waived"))
+        .when(value.is_null() | _without_reference(kpi, available)).then(pl.lit("no_data"))
         .when(target.is_not_null() & meets(target)).then(pl.lit("pass"))
         .when(target.is_not_null() & warn.is_not_null() & meets(warn)).then(pl.lit("warn"))
         .when(target.is_not_null()).then(pl.lit("fail"))
@@ -74,9 +229,27 @@ def _status(kpi: KpiDef, available: list[str]) -> pl.Expr:
     )
 
 
-def _gap(kpi: KpiDef, available: list[str]) -> pl.Expr:
+def _reason(kpi: KpiDef, available: set[str]) -> pl.Expr:
+    """Why there is no value (as evaluate said), no reference to compare with, or the waiver."""
+    reason = pl.col(reason_column_of_kpi(kpi.id))
+    if _internal("until", kpi.id) in available:
+        waiver = pl.format("waived until {}: {}", pl.col(_internal("until", kpi.id)), pl.col(_internal("waiver", kpi.id)))
+        reason = pl.when(_waived(kpi, available)).then(waiver).otherwise(reason)
+    if _internal("vs", kpi.id) in available:
+        vs = pl.col(_internal("vs", kpi.id))
+        missing = vs.replace_strict(NO_REFERENCE, default=pl.format("no value of {} for this period", vs), return_dtype=pl.String)
+        reason = pl.when(pl.col(reason_column_of_kpi(kpi.id)).is_null() & _without_reference(kpi, available) & ~_waived(kpi, available)).then(missing).otherwise(reason)
+    return reason
+
+
+def _note(kpi: KpiDef) -> pl.Expr:
+    until = pl.col(_internal("until", kpi.id))
+    return pl.when(pl.col("period_start") > until).then(pl.format("waiver until {} expired: {}", until, pl.col(_internal("waiver", kpi.id))))
+
+
+def _gap(kpi: KpiDef, available: set[str]) -> pl.Expr:
     """Value minus target, or the distance outside the band (0 inside it); null without a value."""
-    value = pl.col(value_column(kpi.id))
+    value = _scored_value(kpi, available)
     target, _, low, high = (_threshold(kpi, t, available) for t in THRESHOLDS)
     return (
         pl.when(target.is_not_null()).then(value - target)

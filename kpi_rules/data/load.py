@@ -68,7 +68,8 @@ def load_data(groups: list[ClientGroupDef], only: Collection[int] | None = None,
             if any(source not in read for source in group.template.sources):
                 raise InputError([])
             _check_currency(group, [read[source] for source in group.template.sources])
-            problems += _missing_inputs(group, [read[source].plan for source in group.template.sources])
+            if not group.competitor:
+                problems += _missing_inputs(group, [read[source].plan for source in group.template.sources])
             rows += [_rows_of(group, source, read[source]).with_columns(group=pl.lit(index, pl.Int32)) for source in group.template.sources]
         except InputError as error:
             problems += error.diagnostics
@@ -98,7 +99,8 @@ def find_clients(
             problems += [_no_rows(group, name, "override for") for name in group.overrides if name not in names_found]
         clients.extend(group.client(name) for name in names if name in in_rows)
     problems += _defined_twice(clients)
-    return list({client.name: client for client in reversed(clients)}.values())[::-1], problems
+    first = {(client.name, client.grain): client for client in reversed(clients)}
+    return list(first.values())[::-1], problems
 
 
 def _metric_ids(groups: list[ClientGroupDef]) -> list[str]:
@@ -135,18 +137,20 @@ def _client_names(source: SourceDef, metric_ids: list[str]) -> list[str]:
 
 
 def _defined_twice(clients: list[ClientDef]) -> list[Diagnostic]:
-    """Clients defined by two files: one problem per pair of files (two `clients: all` files share thousands)."""
-    first_seen: dict[str, ClientDef] = {}
-    twice: dict[tuple[str, str], list[str]] = {}
+    """Clients defined by two files of one grain: one problem per pair of files (two `clients: all` files share
+    thousands). A client checked by month in one file and by week in another is two scorecards, not a problem."""
+    first_seen: dict[tuple[str, str], ClientDef] = {}
+    twice: dict[tuple[str, str, str], list[str]] = {}
     for client in clients:
-        if client.name in first_seen:
-            twice.setdefault((client.path, first_seen[client.name].path), []).append(client.name)
-        first_seen.setdefault(client.name, client)
+        key = (client.name, client.grain)
+        if key in first_seen:
+            twice.setdefault((client.path, first_seen[key].path, client.grain), []).append(client.name)
+        first_seen.setdefault(key, client)
     problems = []
-    for (path, other), names in twice.items():
+    for (path, other, grain), names in twice.items():
         shown = ", ".join(f'"{name}"' for name in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         what = f"client {shown} is" if len(names) == 1 else f"clients {shown} are"
-        problems.append(Diagnostic(path, None, None, "KR205", f"{what} also defined in {other}"))
+        problems.append(Diagnostic(path, None, None, "KR205", f"{what} also defined in {other}, both by {grain}"))
     return problems
 
 

@@ -1,0 +1,33 @@
+"""An unfinished period checked on its pace: what it will come to if it goes on as it has.
+
+Flows (summed metrics) are projected linearly to the period's end, value / days_elapsed x days, and every
+KPI is evaluated again on the projected metrics: a ratio of two flows (ER, CPL) keeps its value, a count
+grows to the period's length. Stocks are not projected (followers on day 15 are followers); a plan for a
+stock is interpolated to the data's last day instead (kpi_rules.thresholds). The actual value is kept beside.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kpi_rules.columns import projected_column, value_column
+from kpi_rules.evaluate import evaluate, needed_kpis
+from kpi_rules.model import PlaybookDef
+
+
+def projected_values(periods: pl.DataFrame, playbook: PlaybookDef, kpis: list[str], keys: list[str]) -> pl.LazyFrame:
+    """``keys`` and ``projected:k`` for every KPI evaluated, on unfinished periods only (null elsewhere)."""
+    unfinished = ~pl.col("complete") & (pl.col("days_elapsed") < pl.col("days"))
+    flows = [metric.id for metric in playbook.metrics.values() if metric.agg == "sum" and metric.id in periods.columns]
+    scale = pl.col("days") / pl.col("days_elapsed")
+    # Every period is kept: previous() in a formula still reads the period before as it was.
+    projected = periods.lazy().with_columns(pl.when(unfinished).then(pl.col(flow) * scale).otherwise(pl.col(flow)).alias(flow) for flow in flows)
+    evaluated = needed_kpis(playbook, kpis)
+    return evaluate(projected, playbook, kpis).select(
+        *keys,
+        *[pl.when(unfinished).then(pl.col(value_column(kpi.id))).alias(projected_column(kpi.id)) for kpi in evaluated],
+    )
+
+
+def has_unfinished(periods: pl.DataFrame) -> bool:
+    return "days_elapsed" in periods.columns and periods.select((~pl.col("complete") & (pl.col("days_elapsed") < pl.col("days"))).any()).item()

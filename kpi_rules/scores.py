@@ -1,0 +1,38 @@
+"""0-100 scores, per goal and per client, from the statuses: what a client reads first.
+
+A KPI counts 100 for pass, 50 for warn and 0 for fail (results.POINTS); no data, info and waived KPIs are left
+out (and counted in the summary beside). A goal's score is the mean of its KPIs' points; the client's is the
+mean of its goals' scores weighted by ``goal_weights`` (1 unless set). Nothing scored gives no score (null),
+never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from kpi_rules.columns import score_column, status_column
+from kpi_rules.model import PlaybookDef
+from kpi_rules.results import POINTS
+
+
+def add_scores(frame: pl.DataFrame, playbook: PlaybookDef, goals: tuple[str, ...], weights: Mapping[str, Mapping[str, float]]) -> pl.DataFrame:
+    """``score:<goal>`` per goal and ``score``; ``weights`` by client name, then goal."""
+    goal_scores = [_goal_score(playbook.goals[goal].kpis).alias(score_column(goal)) for goal in goals]
+    weight_of = {goal: f"_weight:{goal}" for goal in goals}
+    table = pl.DataFrame(
+        {"client": list(weights), **{weight_of[goal]: [float(weights[c].get(goal, 1)) for c in weights] for goal in goals}},
+        schema={"client": pl.String, **dict.fromkeys(weight_of.values(), pl.Float64)},
+    )
+    frame = frame.with_columns(goal_scores).join(table, on="client", how="left", maintain_order="left")
+    scored = [pl.col(score_column(goal)).is_not_null() for goal in goals]
+    weighted = pl.sum_horizontal([pl.col(score_column(g)) * pl.col(weight_of[g]) for g in goals])
+    total = pl.sum_horizontal([pl.when(s).then(pl.col(weight_of[g])).otherwise(0.0) for g, s in zip(goals, scored)])
+    score = pl.when(total > 0).then(weighted / total) if goals else pl.lit(None, pl.Float64)
+    return frame.with_columns(score.cast(pl.Float64).alias(score_column())).drop(list(weight_of.values()))
+
+
+def _goal_score(kpis: tuple[str, ...]) -> pl.Expr:
+    points = [pl.col(status_column(kpi)).replace_strict(POINTS, default=None, return_dtype=pl.Float64) for kpi in kpis]
+    return pl.mean_horizontal(points, ignore_nulls=True)
