@@ -8,9 +8,13 @@ import pytest
 
 from kpi_rules import __version__
 from kpi_rules.columns import (
+    change_column,
     gap_column,
+    previous_column,
     reason_column_of_kpi,
+    score_column,
     status_column,
+    threshold_column,
     value_column,
 )
 from kpi_rules.formulas import parse_formula
@@ -58,12 +62,14 @@ def scored(client: str = "Acme", order: int = 0, months: int = 1, **kpis: tuple[
     columns = {
         "client": [client] * months, "order": [order] * months, "period_start": starts,
         "period_end": [start.replace(day=28) for start in starts], "days": [28] * months, "days_with_data": [28] * months,
-        "complete": [True] * months,
+        "complete": [True] * months, score_column("g"): [50.0] * months, score_column(): [50.0] * months,
     }
+    numbers = (value_column, gap_column, previous_column, change_column, lambda k: threshold_column(k, "target"))
     for kpi_id, (values, statuses) in kpis.items():
-        columns |= {value_column(kpi_id): values, status_column(kpi_id): statuses, gap_column(kpi_id): [None] * months}
+        columns |= {value_column(kpi_id): values, status_column(kpi_id): statuses, threshold_column(kpi_id, "target"): [1.0] * months}
+        columns |= {column(kpi_id): [None] * months for column in (gap_column, previous_column, change_column)}
         columns[reason_column_of_kpi(kpi_id)] = [None if v is not None else 'no "leads" data' for v in values]
-    frame = pl.DataFrame(columns, schema_overrides={c(k): pl.Float64 for k in kpis for c in (value_column, gap_column)})
+    frame = pl.DataFrame(columns, schema_overrides={c(k): pl.Float64 for k in kpis for c in numbers})
     targets = {kpi_id: TargetDef(target=1.0) for kpi_id in kpis}
     definition = ClientDef(client, "c.yaml", playbook, ("g",), "month", (), targets, "RUB")
     return ScoredGroup(frame, playbook, ("g",), tuple(kpis), {client: definition})
@@ -91,7 +97,7 @@ def test_fail_on_an_unknown_status_suggests_the_nearest():
 
 
 def test_summary_counts_every_status():
-    assert card(kpi("pass"), kpi("fail"), kpi("info")).summary == {"pass": 1, "warn": 0, "fail": 1, "no_data": 0, "info": 1}
+    assert card(kpi("pass"), kpi("fail"), kpi("info")).summary == {"pass": 1, "warn": 0, "fail": 1, "no_data": 0, "info": 1, "waived": 0}
 
 
 @pytest.mark.parametrize("value, unit, text", [
@@ -129,9 +135,12 @@ def test_json_numbers_are_rounded_and_missing_values_are_null():
     report = json_of(scored(a=([1 / 3], ["pass"]), b=([None], ["no_data"]), c=([2.0], ["warn"])))
     (card,) = report["scorecards"]
     assert [k["value"] for k in card["kpis"]] == [0.333333, None, 2]
-    assert card["status"] == "warn" and card["summary"] == {"pass": 1, "warn": 1, "fail": 0, "no_data": 1, "info": 0}
-    assert card["goals"] == [{"id": "g", "status": "warn"}]
-    assert card["kpis"][1] == {"id": "b", "value": None, "status": "no_data", "target": {"target": 1.0}, "gap": None, "reason": 'no "leads" data'}
+    assert card["status"] == "warn" and card["summary"] == {"pass": 1, "warn": 1, "fail": 0, "no_data": 1, "info": 0, "waived": 0}
+    assert card["score"] == 50 and card["goals"] == [{"id": "g", "status": "warn", "score": 50}]
+    assert card["kpis"][1] == {
+        "id": "b", "value": None, "status": "no_data", "target": {"target": 1.0}, "gap": None, "reason": 'no "leads" data',
+        "previous": None, "change": None,
+    }
     assert report["playbooks"] == {
         "P": {
             "goals": {"g": {"label": "Goal", "kpis": ["a", "b", "c"]}},

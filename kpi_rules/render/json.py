@@ -5,8 +5,9 @@ KPIs with their labels, units and directions: once, not in every scorecard),
 then one scorecard per line. A check of thousands of clients gives tens of
 thousands of scorecards of dozens of KPIs each, so the text of each scorecard
 is composed by polars from the scored frame, a chunk of rows at a time, never
-as Python objects per KPI: the constant parts (ids, target thresholds) are
-encoded once and the per-period values column-wise.
+as Python objects per KPI: the constant parts (ids, client names) are encoded
+once and the per-period values (thresholds too: a plan differs by period)
+column-wise. Optional keys are written only when the frame has their column.
 """
 
 from __future__ import annotations
@@ -21,12 +22,21 @@ from rich.console import Console
 
 from kpi_rules import __version__
 from kpi_rules.columns import (
+    change_column,
+    competitors_column,
     estimated_column,
     gap_column,
+    note_column,
+    previous_column,
+    projected_column,
     reason_column_of_kpi,
+    reference_column,
+    score_column,
     status_column,
+    threshold_column,
     value_column,
 )
+from kpi_rules.model import THRESHOLDS
 from kpi_rules.results import SEVERITY, STATUSES, Results, ScoredGroup
 
 DECIMALS = 6
@@ -135,42 +145,82 @@ def _scorecard_line(group: ScoredGroup, playbook_name: str) -> pl.Expr:
         f'","grain":{_text(next(iter(group.clients.values())).grain)},"days":', pl.col("days").cast(pl.String),
         ',"days_with_data":', pl.col("days_with_data").cast(pl.String),
         ',"complete":', pl.when(pl.col("complete")).then(pl.lit("true")).otherwise(pl.lit("false")),
-        '},"status":"', worst(group.kpis), '","summary":{',
+        '},"status":"', worst(group.kpis), '","score":', _number(score_column()), ',"summary":{',
     ]
     for index, status in enumerate(STATUSES):
         count = pl.sum_horizontal([(pl.col(status_column(k)) == status).cast(pl.Int32) for k in group.kpis])
         parts += [("," if index else "") + f'"{status}":', count.cast(pl.String)]
     parts.append('},"goals":[')
     for index, goal_id in enumerate(group.goals):
-        parts += [("," if index else "") + f'{{"id":{_text(goal_id)},"status":"', worst(playbook.goals[goal_id].kpis), '"}']
+        parts += [
+            ("," if index else "") + f'{{"id":{_text(goal_id)},"status":"', worst(playbook.goals[goal_id].kpis),
+            '","score":', _number(score_column(goal_id)), "}",
+        ]
     parts.append('],"kpis":[')
+    columns = set(group.frame.columns)
     for index, kpi_id in enumerate(group.kpis):
         parts += [
             ("," if index else "") + f'{{"id":{_text(kpi_id)},"value":',
             _number(value_column(kpi_id)),
             ',"status":"',
             pl.col(status_column(kpi_id)),
-            '","target":', pl.col(_target_column(kpi_id)),
+            '","target":', _target(kpi_id, columns),
             ',"gap":', _number(gap_column(kpi_id)),
             ',"reason":', _json_text(pl.col(reason_column_of_kpi(kpi_id))),
-            *_estimated(kpi_id, group.frame.columns),
+            ',"previous":', _number(previous_column(kpi_id)),
+            ',"change":', _number(change_column(kpi_id)),
+            *_optional_keys(kpi_id, columns),
             "}",
         ]
     parts.append("]}")
     return pl.concat_str([pl.lit(part) if isinstance(part, str) else part for part in _merge_literals(parts)])
 
 
-def _estimated(kpi_id: str, columns: list[str]) -> list[pl.Expr | str]:
-    """``"estimated":true`` where a row split over days reached the period: only for data that has such rows."""
-    if estimated_column(kpi_id) not in columns:
-        return []
-    return [',"estimated":', pl.when(pl.col(estimated_column(kpi_id))).then(pl.lit("true")).otherwise(pl.lit("false"))]
+def _target(kpi_id: str, columns: set[str]) -> pl.Expr:
+    """The row's thresholds as an object ({"target":3.3,"warn":2.85}), or null when none is set."""
+    members = [
+        pl.when(pl.col(name).is_not_null()).then(pl.concat_str(pl.lit(f'"{threshold}":'), _number(name)))
+        for threshold in THRESHOLDS
+        if (name := threshold_column(kpi_id, threshold)) in columns
+    ]
+    if not members:
+        return pl.lit("null")
+    joined = pl.concat_str(members, separator=",", ignore_nulls=True)
+    return pl.when(joined == "").then(pl.lit("null")).otherwise(pl.concat_str(pl.lit("{"), joined, pl.lit("}")))
+
+
+def _optional_keys(kpi_id: str, columns: set[str]) -> list[pl.Expr | str]:
+    """The keys only some checks have: estimated (rows split over days), projected (an unfinished period),
+    vs and reference (a relative target), competitors, note (waivers)."""
+    parts: list[pl.Expr | str] = []
+    if estimated_column(kpi_id) in columns:
+        parts += [',"estimated":', pl.when(pl.col(estimated_column(kpi_id))).then(pl.lit("true")).otherwise(pl.lit("false"))]
+    if projected_column(kpi_id) in columns:
+        parts += [',"projected":', _number(projected_column(kpi_id))]
+    if reference_column(kpi_id) in columns:
+        parts += [',"vs":', pl.col(_vs_column(kpi_id)), ',"reference":', _number(reference_column(kpi_id))]
+    if competitors_column(kpi_id) in columns:
+        parts += [',"competitors":', _competitors(competitors_column(kpi_id))]
+    if note_column(kpi_id) in columns:
+        parts += [',"note":', _json_text(pl.col(note_column(kpi_id)))]
+    return parts
+
+
+def _competitors(column: str) -> pl.Expr:
+    """A list of {name, value} as a JSON object {"Rival Cafe":2.72,"Bean Bar":null}; null without a list."""
+    member = pl.concat_str(
+        _json_text(pl.element().struct.field("name")),
+        pl.lit(":"),
+        pl.element().struct.field("value").round(DECIMALS).cast(pl.String).fill_null("null"),
+    )
+    members = pl.col(column).list.eval(member).list.join(",")
+    return pl.concat_str(pl.lit("{"), members, pl.lit("}")).fill_null("null")
 
 
 def _client_fragments(group: ScoredGroup) -> pl.DataFrame:
-    """Per client, the JSON text of its name, currency and each KPI's targets.
+    """Per client, the JSON text of its name, its currency and what each relative target is measured against.
 
-    Clients of one file share one targets object unless overridden: the targets are encoded once per
+    Clients of one file share one targets object unless overridden: the ``vs`` texts are encoded once per
     distinct set and joined to the clients, not looped over per client and KPI (2,740 x 56 at 1M rows).
     """
     names = list(group.clients)
@@ -189,16 +239,16 @@ def _client_fragments(group: ScoredGroup) -> pl.DataFrame:
             "target_set": [set_of[id(group.clients[name].targets)] for name in names],
         }
     )
+    relative = [kpi for kpi in group.kpis if reference_column(kpi) in group.frame.columns]
     encoded = {
-        _target_column(kpi): [_text(targets[kpi].as_dict()) if kpi in targets else "null" for targets in distinct]
-        for kpi in group.kpis
+        _vs_column(kpi): [_text(targets[kpi].vs if kpi in targets else None) for targets in distinct] for kpi in relative
     }
     sets = pl.DataFrame({"target_set": range(len(distinct)), **encoded}, schema_overrides=dict.fromkeys(encoded, pl.String))
     return clients.join(sets, on="target_set", how="left").drop("target_set")
 
 
-def _target_column(kpi: str) -> str:
-    return f"target_json:{kpi}"
+def _vs_column(kpi: str) -> str:
+    return f"vs_json:{kpi}"
 
 
 def _merge_literals(parts: list[pl.Expr | str]) -> list[pl.Expr | str]:

@@ -28,8 +28,10 @@ def render_periods(scorecards: list[Scorecard], console: Console) -> None:
         title = Text.assemble((client, "bold"), f" · {playbook} · by {grain}", f" · {currency}" if currency else "")
         rows = _rows(cards)
         label_width = max(Text(label).cell_len for label, _ in rows)
+        # Above the tables, not their title: a narrow table would wrap it.
+        console.print(title)
         for part in _fitting(cards, rows, console.width - label_width - COLUMN_FRAME - 1):
-            table = Table(title=title, title_justify="left")
+            table = Table()
             table.add_column("KPI")
             for card in part:
                 unfinished = "*" if card.days_elapsed is not None else ""
