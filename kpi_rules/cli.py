@@ -76,7 +76,7 @@ def check(
     paths: Annotated[list[Path], typer.Argument(help="Client files, or folders of them.", metavar="PATH...", show_default=False)],
     period: Annotated[
         str,
-        typer.Option(help="2026-10, 2026-W42, 2026-Q4, 2026, 2026-10-05, latest (the last complete period) or all."),
+        typer.Option(help="2026-10, 2026-W42, 2026-Q4, 2026, 2026-10-05, a range 2026-11-01..2026-11-03 (scored as one period), latest (the last complete period), current (the unfinished one, on its pace) or all."),
     ] = "latest",
     output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
     output: Annotated[Optional[Path], typer.Option(help="Write to this file instead of the terminal.")] = None,

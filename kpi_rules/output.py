@@ -34,11 +34,13 @@ _TEMPORARY = re.compile(rf"\.kpi-rules-{re.escape(_HOST)}-(\d+)-[0-9a-f]+\.tmp")
 
 
 def inputs_of(groups: Iterable[ClientGroupDef]) -> list[str]:
-    """Every file a check of these client files reads: the files, their playbooks' layers, their data."""
+    """Every file a check of these client files reads: the files, their playbooks' layers, their data and
+    their competitors' data."""
     return [
         file
         for group in groups
-        for file in (group.path, *group.playbook.files, *(str(source.path) for source in group.template.sources))
+        for sources in (group.template.sources, *(data for _, data in group.template.competitors))
+        for file in (group.path, *group.playbook.files, *(str(source.path) for source in sources))
     ]
 
 

@@ -115,7 +115,8 @@ def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") 
         groups_scored, missing = _evaluate(batch, members, order, period, span, owners)
         scored += groups_scored
         problems += missing
-    results = Results(tuple(scored), lang, InputError(problems).diagnostics)
+    over_time = period == ALL or (span is not None and not span.is_range)
+    results = Results(tuple(scored), lang, InputError(problems).diagnostics, over_time)
     if not len(results) and any(problem.is_error for problem in problems):
         raise InputError(problems)
     return results
@@ -225,7 +226,7 @@ def _evaluate(
     if has_unfinished(periods.join(selected, on=["group", "client", "period_start"], how="semi")):
         keys = ["group", "client", "period_start"]
         values = values.join(projected_values(periods, batch.playbook, batch.kpis, keys), on=keys, how="left", maintain_order="left")
-    evaluated = apply_targets(values, batch.playbook, members, batch.kpis)
+    evaluated = apply_targets(values, batch.playbook, members, batch.kpis, plans=not (span and span.is_range))
     evaluated = evaluated.with_columns(estimated_columns(batch.playbook, batch.kpis, periods.columns)).collect()
     history = evaluated.select("client", "period_start", *[value_column(kpi) for kpi in batch.kpis])
     chosen = evaluated.join(selected, on=["group", "client", "period_start"], how="semi").with_columns(

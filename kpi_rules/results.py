@@ -193,7 +193,7 @@ class ScoredGroup:
             goals=goals,
             kpis=tuple(kpis),
             score=row.get(score_column()),
-            days_elapsed=row.get("days_elapsed"),
+            days_elapsed=row.get("days_elapsed") if _unfinished(row) else None,
         )
 
     def _history(self, row: dict) -> dict[str, tuple[float | None, ...]]:
@@ -204,6 +204,11 @@ class ScoredGroup:
 
         mine = self.history.filter((pl.col("client") == row["client"]) & (pl.col("period_start") <= row["period_start"])).tail(HISTORY)
         return {kpi: tuple(mine[value_column(kpi)].to_list()) for kpi in self.kpis if value_column(kpi) in mine.columns}
+
+
+def _unfinished(row: dict) -> bool:
+    """A period the data has not reached the end of: checked on its pace (kpi_rules.pacing)."""
+    return not row["complete"] and row.get("days_elapsed") is not None and row["days_elapsed"] < row["days"]
 
 
 def _thresholds(row: dict, kpi_id: str) -> dict[str, float] | None:
@@ -219,6 +224,7 @@ class Results:
     groups: tuple[ScoredGroup, ...]
     lang: str = "en"
     problems: tuple[Diagnostic, ...] = ()  # errors of the client files left out, and warnings
+    over_time: bool = False  # several periods were asked for (--period all, 2026-Q3 by month): a KPI x period view suits
 
     def __len__(self) -> int:
         return sum(group.frame.height for group in self.groups)

@@ -50,13 +50,16 @@ class _Terms:
 
 
 def apply_targets(
-    frame: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientDef], kpis: list[str]
+    frame: pl.LazyFrame, playbook: PlaybookDef, clients: list[ClientDef], kpis: list[str], *, plans: bool = True
 ) -> pl.LazyFrame:
-    """Thresholds, statuses, gaps, trends (previous, change) and waiver notes of ``kpis`` and the KPIs they use."""
+    """Thresholds, statuses, gaps, trends (previous, change) and waiver notes of ``kpis`` and the KPIs they use.
+
+    Without ``plans`` (periods that are a date range, not the client's grain) planned targets are left out.
+    """
     evaluated = needed_kpis(playbook, kpis)
     columns = frame.collect_schema().names()
     by = client_keys(columns)
-    terms = _terms(evaluated, clients, playbook)
+    terms = _terms(evaluated, clients, plans)
     frame = frame.join(terms.per_client.lazy(), on="client", how="left", maintain_order="left")
     if terms.per_period is not None:
         frame = frame.join(terms.per_period.lazy(), on=["terms", "period_start"], how="left", maintain_order="left")
@@ -84,7 +87,7 @@ def _internal(name: str, kpi: str) -> str:
     return f"_{name}:{kpi}"
 
 
-def _terms(kpis: list[KpiDef], clients: list[ClientDef], playbook: PlaybookDef) -> _Terms:
+def _terms(kpis: list[KpiDef], clients: list[ClientDef], plans: bool) -> _Terms:
     """One row per client: its fixed thresholds, relative targets and waivers, as columns per KPI."""
     sets: dict[tuple[int, int], int] = {}
     distinct: list[ClientDef] = []
@@ -114,7 +117,7 @@ def _terms(kpis: list[KpiDef], clients: list[ClientDef], playbook: PlaybookDef) 
         add(_internal("until", kpi.id), [w.until if w else None for w in waivers], pl.Date)
         add(_internal("waiver", kpi.id), [w.reason if w else None for w in waivers], pl.String)
         for index, (client, target) in enumerate(zip(distinct, targets)):
-            if target and target.planned:
+            if plans and target and target.planned:
                 for start, (value, before) in planned_values(target, client.grain).items():
                     row = planned.setdefault((index, start), {"terms": index, "period_start": start})
                     row[_internal("plan", kpi.id)], row[_internal("plan_before", kpi.id)] = value, before
