@@ -49,7 +49,6 @@ CODES: dict[str, str] = {
     "KR503": "warning: a data row ends before it starts",
     "KR504": "warning: a CSV line with fewer fields than the header",
     "KR510": "warning: a target for a KPI the client's goals do not score",
-    "KR511": "warning: a waiver that has expired",
     "KR520": "warning: a count or an amount (a flow) below 0 on a row",
     "KR521": "warning: a stock with two different values on the day it is read from",
     "KR522": "warning: days without rows between a client's first and last period",
