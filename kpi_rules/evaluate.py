@@ -8,6 +8,8 @@ table with one row per client.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import polars as pl
 
 from kpi_rules.columns import (
@@ -16,7 +18,7 @@ from kpi_rules.columns import (
     reason_column_of_kpi,
     value_column,
 )
-from kpi_rules.expressions import build_expression, null_if_not_finite
+from kpi_rules.expressions import Part, Periods, build_expression, null_if_not_finite
 from kpi_rules.model import (
     PERIOD_NAMES,
     KpiDef,
@@ -26,6 +28,7 @@ from kpi_rules.model import (
 )
 
 NOT_FINITE = "the value is not finite (an overflow, an infinite input or the root of a negative number)"
+NO_BASELINE = "no baseline: the client file sets none (baseline:)"
 
 
 def needed_kpis(playbook: PlaybookDef, kpis: list[str]) -> list[KpiDef]:
@@ -53,10 +56,27 @@ def row_values(playbook: PlaybookDef, kpis: list[str], columns: list[str]) -> di
     return {kpi.id: on_row(kpi.id) for kpi in needed_kpis(playbook, kpis) if kpi.method == "mean_of_rows"}
 
 
-def _previous(value: pl.Expr) -> pl.Expr:
-    """The value in the client's period before, when the data has that period (rows are sorted by client and period)."""
-    adjacent = pl.col("period_start").shift(1).over("client") == pl.col("previous_start")
-    return pl.when(adjacent).then(value.shift(1).over("client"))
+def client_keys(columns: Collection[str]) -> list[str]:
+    """The columns that tell clients apart: a client and a competitor of another client file may share a name."""
+    return ["group", "client"] if "group" in columns else ["client"]
+
+
+def previous_value(value: pl.Expr, by: list[str], n: int = 1) -> pl.Expr:
+    """``value`` n periods back for the client ``by`` names, null unless the data has each period in between.
+
+    Rows are sorted by client and period. Periods that follow one another without a gap share a run number,
+    so the row n back is usable when it is in the same run: one window, however far back.
+    """
+    gap = (pl.col("period_start").shift(1) != pl.col("previous_start")).fill_null(True)
+    run = gap.cum_sum()
+    return pl.when((run.shift(n) == run).over(by)).then(value.shift(n).over(by))
+
+
+def baseline_value(value: pl.Expr, by: list[str]) -> pl.Expr:
+    """The mean of ``value`` over the client's periods that start within its baseline (columns baseline_start and
+    baseline_end, null without one): each period counts once, whatever its number of days or rows."""
+    in_baseline = pl.col("period_start").is_between(pl.col("baseline_start"), pl.col("baseline_end"))
+    return pl.when(in_baseline).then(value).mean().over(by)
 
 
 def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, kpis: list[str]) -> pl.LazyFrame:
@@ -66,6 +86,12 @@ def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, kpis: list[str]) -> p
     """
     evaluated = needed_kpis(playbook, kpis)
     available = set(periods.collect_schema().names())
+    by = client_keys(available)
+    period_functions = Periods(
+        previous=lambda value, n: previous_value(value, by, n),
+        baseline=lambda value: baseline_value(value, by),
+        days_elapsed=pl.col("days_elapsed"),
+    )
     names: dict[str, pl.Expr] = {name: pl.col(name) for name in PERIOD_NAMES}
     reasons: dict[str, pl.Expr] = {name: pl.lit(f"no {name} for this period") for name in PERIOD_NAMES}
     for metric in playbook.metrics:
@@ -90,7 +116,7 @@ def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, kpis: list[str]) -> p
             if kpi.method == "mean_of_rows":
                 value, reason = _mean_of_rows(kpi, playbook, available)
             else:
-                value, reason = _ratio_of_totals(kpi, names, reasons)
+                value, reason = _ratio_of_totals(kpi, names, reasons, period_functions)
             values.append(value.alias(value_column(kpi.id)))
             explanations.append(pl.when(pl.col(value_column(kpi.id)).is_null()).then(reason).alias(reason_column_of_kpi(kpi.id)))
         # The reasons after the values: they test the value column rather than compute the value again.
@@ -99,14 +125,26 @@ def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, kpis: list[str]) -> p
     return frame
 
 
-def _ratio_of_totals(kpi: KpiDef, names: dict[str, pl.Expr], reasons: dict[str, pl.Expr]) -> tuple[pl.Expr, pl.Expr]:
-    """The formula on the period's values, and why it may be null: inputs, the period before, zeros, else not finite."""
+def _ratio_of_totals(
+    kpi: KpiDef, names: dict[str, pl.Expr], reasons: dict[str, pl.Expr], periods: Periods
+) -> tuple[pl.Expr, pl.Expr]:
+    """The formula on the period's values, and why it may be null: inputs, other periods, zeros, else not finite."""
     kpi_names = {name: names[name] for name in kpi.formula.names}
-    built = build_expression(kpi.formula, kpi_names, previous=_previous)
+    built = build_expression(kpi.formula, kpi_names, periods)
     causes = [pl.when(kpi_names[name].is_null()).then(reasons[name]) for name in sorted(kpi.formula.names)]
-    causes += [pl.when(p.expression.is_null()).then(pl.lit(f"{p.text} is unknown: no data for the period before")) for p in built.previous]
+    causes += [pl.when(p.expression.is_null()).then(_unknown(p)) for p in built.period_values]
     causes += [pl.when(d.expression == 0).then(pl.lit(f"{d.text} is 0: the ratio is undefined")) for d in built.denominators]
     return built.expression, built.explain(pl.coalesce(*causes, pl.lit(NOT_FINITE)))
+
+
+def _unknown(part: Part) -> pl.Expr:
+    """Why the value of previous(...) or baseline(...) is null."""
+    if part.function == "baseline":
+        no_value = pl.lit(f"{part.text} is unknown: no data in the baseline period")
+        return pl.when(pl.col("baseline_start").is_null()).then(pl.lit(NO_BASELINE)).otherwise(no_value)
+    if part.periods_back == 1:
+        return pl.lit(f"{part.text} is unknown: no data for the period before")
+    return pl.lit(f"{part.text} is unknown: no data {part.periods_back} periods before, or for a period in between")
 
 
 def _mean_of_rows(kpi: KpiDef, playbook: PlaybookDef, available: set[str]) -> tuple[pl.Expr, pl.Expr]:

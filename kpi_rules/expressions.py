@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable
 
 from simpleeval import SimpleEval
 
-from kpi_rules.formulas import FormulaError, ParsedFormula, written
+from kpi_rules.formulas import PERIOD_FUNCTIONS, RATE_DAYS, FormulaError, ParsedFormula, periods_back, written
 
 if TYPE_CHECKING:
     import polars as pl
@@ -30,15 +30,26 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Part:
-    """A divisor or a ``previous(...)`` met while building an expression, kept to explain nulls."""
+    """A divisor or a period function's value (``previous(x, 2)``) met while building an expression, kept to explain nulls."""
 
     text: str
     expression: pl.Expr
+    function: str = ""  # of a period function's value: previous or baseline
+    periods_back: int = 0  # of previous()
+
+
+@dataclass(frozen=True)
+class Periods:
+    """What the period functions need from the caller, who knows what a period and a client are."""
+
+    previous: Callable[[pl.Expr, int], pl.Expr]  # a value n periods back
+    baseline: Callable[[pl.Expr], pl.Expr]  # a value's mean over the baseline periods
+    days_elapsed: pl.Expr
 
 
 @dataclass(frozen=True)
 class BuiltFormula:
-    """The formula as one polars expression, with its divisors and look-backs.
+    """The formula as one polars expression, with its divisors and period functions' values.
 
     A part's expression may name a value computed once inside the formula: use it
     only in a reason given to ``explain``.
@@ -46,7 +57,7 @@ class BuiltFormula:
 
     expression: pl.Expr
     denominators: list[Part]
-    previous: list[Part]
+    period_values: list[Part]
     bindings: _Bindings
 
     def explain(self, reason: pl.Expr) -> pl.Expr:
@@ -54,17 +65,14 @@ class BuiltFormula:
         return self.bindings.around(reason)
 
 
-def build_expression(
-    formula: ParsedFormula, names: dict[str, pl.Expr], previous: Callable[[pl.Expr], pl.Expr] | None = None
-) -> BuiltFormula:
-    """The formula as one polars expression over ``names``, with its divisors and look-backs.
+def build_expression(formula: ParsedFormula, names: dict[str, pl.Expr], periods: Periods | None = None) -> BuiltFormula:
+    """The formula as one polars expression over ``names``, with its divisors and period functions' values.
 
-    ``previous`` turns an expression into its value in the period before; the
-    caller knows what a period is. Without it, ``previous()`` is refused.
+    Without ``periods`` (a formula evaluated per row), the period functions are refused.
     """
-    evaluator = _ColumnEvaluator(formula, names, previous)
+    evaluator = _ColumnEvaluator(formula, names, periods)
     value = null_if_not_finite(evaluator.eval(formula.text, previously_parsed=formula.tree))
-    return BuiltFormula(evaluator.bindings.around(value), evaluator.denominators, evaluator.previous_values, evaluator.bindings)
+    return BuiltFormula(evaluator.bindings.around(value), evaluator.denominators, evaluator.period_values, evaluator.bindings)
 
 
 def null_if_not_finite(value: pl.Expr) -> pl.Expr:
@@ -119,7 +127,7 @@ class _ColumnEvaluator(SimpleEval):
     (a divisor, a power's base, a comparison, a function's argument) and at the end.
     """
 
-    def __init__(self, formula: ParsedFormula, names: dict[str, pl.Expr], previous: Callable[[pl.Expr], pl.Expr] | None):
+    def __init__(self, formula: ParsedFormula, names: dict[str, pl.Expr], periods: Periods | None):
         comparisons = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
         super().__init__(
             operators={ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, **comparisons},
@@ -145,8 +153,8 @@ class _ColumnEvaluator(SimpleEval):
         self.text, self.tree = formula.text, formula.tree
         self.bindings = _Bindings()
         self.denominators: list[Part] = []
-        self.previous_values: list[Part] = []
-        self._previous = previous
+        self.period_values: list[Part] = []
+        self._periods = periods
         self._bound_names: dict[str, pl.Expr] = {}
         self._plain: dict[ast.AST, bool] = {}
 
@@ -170,7 +178,7 @@ class _ColumnEvaluator(SimpleEval):
                     plain = name in self._bound_names or not self._is_expression(name)
                 case ast.BinOp(op=ast.Add() | ast.Sub() | ast.Mult(), left=left, right=right):
                     plain = self._is_plain(left) and self._is_plain(right)
-                case ast.UnaryOp(op=ast.USub() | ast.UAdd(), operand=operand) | ast.Call(func=ast.Name(id="previous"), args=[operand]):
+                case ast.UnaryOp(op=ast.USub() | ast.UAdd(), operand=operand) | ast.Call(func=ast.Name(id="previous"), args=[operand, *_]):
                     plain = self._is_plain(operand)
                 case _:
                     plain = False
@@ -243,13 +251,30 @@ class _ColumnEvaluator(SimpleEval):
         return pl.when(condition == 1).then(self._eval(node.body)).when(condition == 0).then(self._eval(node.orelse))
 
     def _eval_call(self, node: ast.Call) -> pl.Expr:
-        if node.func.id != "previous":
-            return self.functions[node.func.id](node.args)
-        if self._previous is None:
-            raise FormulaError("previous() compares periods: it cannot be used in a formula evaluated per row", node.col_offset)
-        value = self._once(self._previous(self._eval(node.args[0])), node)
-        self.previous_values.append(Part(written(self.text, node), value))
+        function = node.func.id
+        if function not in PERIOD_FUNCTIONS:
+            return self.functions[function](node.args)
+        if self._periods is None:
+            raise FormulaError(f"{function}() is a fact of the period: it cannot be used in a formula evaluated per row", node.col_offset)
+        if function in RATE_DAYS:
+            return self._rate(node.args[0], RATE_DAYS[function])
+        value = self._eval(node.args[0])
+        back = 0
+        if function == "previous":
+            back = periods_back(node.args[1]) if len(node.args) > 1 else 1
+            value = self._periods.previous(value, back)
+        else:
+            value = self._periods.baseline(value)
+        value = self._once(value, node)
+        self.period_values.append(Part(written(self.text, node), value, function, back))
         return value
+
+    def _rate(self, flow: ast.expr, days: float) -> pl.Expr:
+        """A flow per ``days`` days of the period so far: written out, flow / days_elapsed * days."""
+        days_elapsed = self._periods.days_elapsed
+        self.denominators.append(Part("days_elapsed", days_elapsed))
+        rate = self._eval(flow) / days_elapsed  # 0 days gives inf or NaN: made null later, as any division by 0
+        return rate if days == 1 else rate * days
 
     def _abs(self, args: list[ast.expr]) -> pl.Expr:
         return self._eval(args[0]).abs()

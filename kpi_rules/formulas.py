@@ -10,7 +10,9 @@ Semantics, in one place:
   overflow, an infinite input or the root of a negative number give null;
 - nulls propagate through arithmetic, comparisons, ``and or not`` and functions
   (``coalesce`` exists to replace them); ``a if c else b`` is null when ``c`` is;
-- a condition is a comparison, or ``and or not`` of conditions; never a number.
+- a condition is a comparison, or ``and or not`` of conditions; never a number;
+- period functions (``previous``, ``baseline``, ``per_day``...) need the client's periods: they are
+  refused in a formula evaluated per data row, and null where those periods lack data.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ MAX_FORMULA_LENGTH = 1_000  # characters
 MAX_NESTING_DEPTH = 32  # levels of sub-expressions: a + b + c is 3 deep, max(a, b) 2
 MAX_FORMULA_PARTS = 200  # names, numbers, operations and calls
 MAX_ROUND_DIGITS = 15  # a float has 15-17 significant digits
+MAX_PERIODS_BACK = 36  # previous(x, n): three years of months
+DAYS_PER_MONTH = 30.4375  # 365.25 / 12
 
 # name -> (min args, max args or None for any, description). Feeds docs and checks.
 FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
@@ -40,10 +44,31 @@ FUNCTIONS: dict[str, tuple[int, int | None, str]] = {
         "as written in decimal: round(2.675, 2) = 2.68, round(1039.45, 1) = 1039.5, round(-0.5) = -1",
     ),
     "coalesce": (2, None, "first argument that is not null, e.g. coalesce(fees, 0)"),
-    "previous": (1, 1, "the value in the period before, e.g. previous(followers) (null when that period has no data)"),
+    "previous": (
+        1,
+        2,
+        f"previous(x, n): the value n periods back, n a whole number from 1 to {MAX_PERIODS_BACK}, default 1 (the period "
+        "before), e.g. followers / previous(followers, 12) - 1; null unless the data has each of those periods",
+    ),
+    "baseline": (
+        1,
+        1,
+        "baseline(x): the mean of x over the periods of the client's baseline (the client file's baseline:), "
+        "e.g. leads / baseline(leads) - 1; null when the client sets no baseline or its periods have no value",
+    ),
+    "per_day": (1, 1, "per_day(x): a flow per day of the period so far, x / days_elapsed"),
+    "per_week": (1, 1, "per_week(x): a flow per 7 days of the period so far, x / days_elapsed * 7"),
+    "per_month": (
+        1,
+        1,
+        f"per_month(x): a flow per month of the period so far, x / days_elapsed * {DAYS_PER_MONTH} "
+        "(365.25 / 12, the mean length of a month, so that months of 28 to 31 days compare)",
+    ),
 }
-# Functions that compare periods: meaningless in a formula evaluated row by row.
-PERIOD_FUNCTIONS = frozenset({"previous"})
+# Functions of the period (they compare periods or read its days): meaningless in a formula evaluated row by row.
+PERIOD_FUNCTIONS = frozenset({"previous", "baseline", "per_day", "per_week", "per_month"})
+# per_day, per_week, per_month: a flow's rate per day of the period so far, times these days.
+RATE_DAYS = {"per_day": 1, "per_week": 7, "per_month": DAYS_PER_MONTH}
 
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 _COMPARISONS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
@@ -228,6 +253,19 @@ def _check_call(function: str, args: list[ast.expr], column: int) -> None:
         if not isinstance(digits, int) or not 0 <= digits <= MAX_ROUND_DIGITS:
             code = "KR209" if isinstance(digits, int) else "KR203"
             raise FormulaError(f"round()'s digits must be a whole number from 0 to {MAX_ROUND_DIGITS}", column, code)
+    if function == "previous" and len(args) == 2:
+        periods_back(args[1])
+
+
+def periods_back(node: ast.expr) -> int:
+    """previous()'s n: a whole-number constant, so that how far a formula looks back is known before it runs."""
+    back = node.value if _is_number(node) else None
+    if not isinstance(back, int) or not 1 <= back <= MAX_PERIODS_BACK:
+        code = "KR209" if isinstance(back, int) else "KR203"
+        raise FormulaError(
+            f"previous()'s n (how many periods back) must be a whole number from 1 to {MAX_PERIODS_BACK}", node.col_offset, code
+        )
+    return back
 
 
 def _is_number(node: ast.AST) -> bool:

@@ -155,6 +155,28 @@ def test_a_per_row_formula_cannot_use_facts_of_the_period(write):
     ]
 
 
+def test_every_period_function_is_refused_per_row_and_previous_n_is_checked(write):
+    found = problems(
+        write,
+        """
+        kpi-rules: 1
+        metrics: {likes: {agg: sum}, followers: {agg: last}}
+        kpis:
+          per_row_rates: {formula: per_day(likes) + per_week(likes) + per_month(likes), method: mean_of_rows}
+          per_row_baseline: {formula: likes / baseline(likes), method: mean_of_rows}
+          year_on_year: {formula: "followers / previous(followers, 0)"}
+        """,
+    )
+    per_row = "is a fact of the period, but method mean_of_rows evaluates the formula on each data row"
+    assert found == [
+        f'4:28 KR203 formula of "per_row_rates": per_day() {per_row}',
+        f'4:28 KR203 formula of "per_row_rates": per_month() {per_row}',
+        f'4:28 KR203 formula of "per_row_rates": per_week() {per_row}',
+        f'5:31 KR203 formula of "per_row_baseline": baseline() {per_row}',
+        '6:27 KR209 formula of "year_on_year": previous()\'s n (how many periods back) must be a whole number from 1 to 36',
+    ]
+
+
 def test_goals_a_kpi_serves_must_exist(write):
     found = problems(
         write,

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import polars as pl
+import pytest
 
 from kpi_rules.columns import (
     gap_column,
@@ -33,7 +34,11 @@ def client(name: str, book: PlaybookDef, **targets: TargetDef) -> ClientDef:
 
 def periods(**columns) -> pl.LazyFrame:
     size = len(next(iter(columns.values())))
-    base = {"period_start": [dt.date(2026, 10, 1)] * size, "days": [31] * size, "days_with_data": [31] * size}
+    base = {
+        "period_start": [dt.date(2026, 10, 1)] * size, "previous_start": [dt.date(2026, 9, 1)] * size,
+        "days": [31] * size, "days_elapsed": [31] * size, "days_with_data": [31] * size,
+        "baseline_start": pl.Series([None] * size, dtype=pl.Date), "baseline_end": pl.Series([None] * size, dtype=pl.Date),
+    }
     return pl.DataFrame({**base, **columns}).lazy()
 
 
@@ -131,3 +136,88 @@ def test_a_mean_of_rows_too_large_for_a_float_is_no_data():
     result = evaluate(periods(client=["a", "a"], spend=[1.0, 1.0], **{"mean:avg": [2.0, float("inf")]}), book, [client("a", book)], ["avg"]).collect()
     assert result[value_column("avg")].to_list() == [2.0, None]
     assert result[reason_column_of_kpi("avg")].to_list()[1].startswith("the value is not finite")
+
+
+# Period functions: frames as aggregate leaves them (one row per client and period, sorted by group, client and
+# period_start), with the baseline span the pipeline joins in.
+def months(year_months: list[tuple[int, int]]) -> dict[str, list[dt.date]]:
+    starts = [dt.date(year, month, 1) for year, month in year_months]
+    return {"period_start": starts, "previous_start": [(start - dt.timedelta(days=1)).replace(day=1) for start in starts]}
+
+
+def period_frame(rows: list[dict]) -> pl.LazyFrame:
+    schema = {"group": pl.Int32, "baseline_start": pl.Date, "baseline_end": pl.Date, "days_elapsed": pl.Int64}
+    frame = pl.DataFrame(rows).with_columns(*[pl.col(name).cast(dtype) for name, dtype in schema.items() if name in rows[0]])
+    return frame.with_columns(days=pl.lit(30), days_with_data=pl.lit(30)).lazy()
+
+
+def values(frame: pl.LazyFrame, **formulas: str) -> pl.DataFrame:
+    """The KPIs' values and reasons, evaluated without targets; every metric is summed."""
+    metrics = {name: MetricDef(name, "sum") for name in ("x", "followers")}
+    book = PlaybookDef("t", "t.yaml", metrics, {kpi: KpiDef(kpi, parse_formula(f)) for kpi, f in formulas.items()}, {}, {})
+    return evaluate_stage.evaluate(frame, book, list(formulas)).collect()
+
+
+def series(client: str, year_months: list[tuple[int, int]], x: list[float | None], group: int = 0, **constant) -> list[dict]:
+    starts = months(year_months)
+    return [
+        {"group": group, "client": client, "period_start": start, "previous_start": before, "x": value, **constant}
+        for start, before, value in zip(starts["period_start"], starts["previous_start"], x)
+    ]
+
+
+def test_previous_looks_back_n_periods_only_over_periods_without_a_gap():
+    # April is missing: May and June cannot see past it, July sees May (2 back: June and May are there).
+    frame = period_frame(series("a", [(2026, m) for m in (1, 2, 3, 5, 6, 7)], [1.0, 2.0, 3.0, 5.0, 6.0, 7.0]))
+    result = values(frame, back_1="previous(x)", back_2="previous(x, 2)")
+    assert result[value_column("back_1")].to_list() == [None, 1.0, 2.0, None, 5.0, 6.0]
+    assert result[value_column("back_2")].to_list() == [None, None, 1.0, None, None, 5.0]
+    assert result[reason_column_of_kpi("back_1")].to_list()[3] == "previous(x) is unknown: no data for the period before"
+    assert result[reason_column_of_kpi("back_2")].to_list()[4] == (
+        "previous(x, 2) is unknown: no data 2 periods before, or for a period in between"
+    )
+
+
+def test_previous_never_crosses_to_another_client_of_the_same_name():
+    # Client "a" of the first file ends in February, a competitor "a" of the second starts in March.
+    rows = series("a", [(2026, 1), (2026, 2)], [1.0, 2.0]) + series("a", [(2026, 3), (2026, 4)], [30.0, 40.0], group=1)
+    assert values(period_frame(rows), back="previous(x)")[value_column("back")].to_list() == [None, 1.0, None, 30.0]
+    without_groups = period_frame([{key: value for key, value in row.items() if key != "group"} for row in rows[:2]])
+    assert values(without_groups, back="previous(x)")[value_column("back")].to_list() == [None, 1.0]
+
+
+def test_growth_compounds():
+    # +5 % a period: 5 % each period against the one before, 10.25 % against two periods back (not 10 %).
+    frame = period_frame(series("a", [(2026, m) for m in (1, 2, 3, 4)], [10000.0, 10500.0, 11025.0, 11576.25]))
+    result = values(frame, growth="(x / previous(x) - 1) * 100", growth_2="(x / previous(x, 2) - 1) * 100")
+    assert result[value_column("growth")].to_list()[1:] == pytest.approx([5.0, 5.0, 5.0], rel=1e-12)
+    assert result[value_column("growth_2")].to_list()[2:] == pytest.approx([10.25, 10.25], rel=1e-12)
+    assert result[value_column("growth")].to_list()[0] is None
+
+
+def test_baseline_is_the_mean_of_the_baseline_periods():
+    span = {"baseline_start": dt.date(2026, 7, 1), "baseline_end": dt.date(2026, 9, 30)}
+    five_months = [(2026, m) for m in (6, 7, 8, 9, 10)]
+    rows = (
+        series("with", five_months, [1000.0, 20.0, 30.0, 40.0, 45.0], **span)  # July to September: (20 + 30 + 40) / 3 = 30
+        + series("without", five_months, [1.0] * 5, baseline_start=None, baseline_end=None)
+        + series("empty", five_months, [5.0, None, None, None, 5.0], **span)
+        + series("with", five_months, [10.0] * 5, group=1, **span)  # a namesake in another client file
+    )
+    result = values(period_frame(rows), vs_baseline="x / baseline(x) * 100 - 100")
+    assert result[value_column("vs_baseline")].to_list()[:5] == pytest.approx([3233.333333333, -33.333333333, 0.0, 33.333333333, 50.0])
+    assert result[value_column("vs_baseline")].to_list()[5:15] == [None] * 10
+    assert result[value_column("vs_baseline")].to_list()[15:] == [0.0] * 5
+    reasons = result[reason_column_of_kpi("vs_baseline")].to_list()
+    assert reasons[5] == "no baseline: the client file sets none (baseline:)"
+    assert reasons[10] == "baseline(x) is unknown: no data in the baseline period"
+
+
+def test_rates_per_day_week_and_month_of_the_days_so_far():
+    # A 30-day month 15 days in, 150 so far: 10 a day, 70 a week, 304.375 a month of 30.4375 days.
+    rows = series("a", [(2026, 9), (2026, 11)], [150.0, 0.0], days_elapsed=15)
+    rows[1]["days_elapsed"] = 0
+    result = values(period_frame(rows), day="per_day(x)", week="per_week(x)", month="per_month(x)")
+    assert [result[value_column(kpi)].to_list()[0] for kpi in ("day", "week", "month")] == [10.0, 70.0, 304.375]
+    assert result[value_column("month")].to_list()[1] is None
+    assert result[reason_column_of_kpi("month")].to_list()[1] == "days_elapsed is 0: the ratio is undefined"

@@ -13,6 +13,7 @@ from kpi_rules.formulas import (
     MAX_FORMULA_LENGTH,
     MAX_FORMULA_PARTS,
     MAX_NESTING_DEPTH,
+    PERIOD_FUNCTIONS,
     FormulaError,
     parse_formula,
 )
@@ -133,6 +134,46 @@ def test_rejected_formulas(formula, message):
 
 
 @pytest.mark.parametrize(
+    "formula, column, code",
+    [
+        ("previous(followers, 0)", 20, "KR209"),
+        ("previous(followers, 37)", 20, "KR209"),
+        ("previous(x, 1.5)", 12, "KR203"),
+        ("previous(x, n)", 12, "KR203"),
+        ("previous(x, -1)", 12, "KR203"),
+        ("x / previous(x, 2.0)", 16, "KR203"),
+    ],
+)
+def test_previous_looks_back_a_whole_number_of_periods_known_before_it_runs(formula, column, code):
+    with pytest.raises(FormulaError) as error:
+        parse_formula(formula)
+    assert error.value.message == "previous()'s n (how many periods back) must be a whole number from 1 to 36"
+    assert (error.value.column, error.value.code) == (column, code)
+
+
+@pytest.mark.parametrize(
+    "formula, message",
+    [
+        ("previous(x, 1, 2)", "previous() takes 1 to 2 argument(s), got 3"),
+        ("baseline(x, 2)", "baseline() takes 1 argument(s), got 2"),
+        ("per_day()", "per_day() takes 1 argument(s), got 0"),
+        ("per_mnth(x)", 'did you mean "per_month"'),
+    ],
+)
+def test_period_functions_take_their_arguments(formula, message):
+    with pytest.raises(FormulaError, match=re.escape(message)):
+        parse_formula(formula)
+
+
+@pytest.mark.parametrize("formula", ["previous(x)", "previous(x, 36)", "baseline(x)", "per_day(x)", "per_week(x)", "per_month(x)"])
+def test_period_functions_are_refused_in_a_formula_evaluated_per_row(formula):
+    parsed = parse_formula(formula)
+    assert parsed.functions <= PERIOD_FUNCTIONS
+    with pytest.raises(FormulaError, match="is a fact of the period: it cannot be used in a formula evaluated per row"):
+        build_expression(parsed, {"x": pl.col("x")})
+
+
+@pytest.mark.parametrize(
     "formula, character",
     [("ｌｉｋｅｓ", "ｌ (U+FF4C)"), ("ℓikes / 2", "ℓ (U+2113)"), ("likеs", "е (U+0435)"), ("ｍａｘ(likes, 1)", "ｍ (U+FF4D)")],
 )
@@ -207,6 +248,9 @@ AT_THE_LIMITS = {
     "nested chained comparison": nested("(1 if 0 < {} < 2 else 0)", MAX_NESTING_DEPTH // 2 - 1),
     "nested coalesce and min": nested("min(coalesce({}, 1), b)", MAX_NESTING_DEPTH // 2 - 1),
     "nested previous": nested("previous({} / b)", MAX_NESTING_DEPTH // 2 - 1),
+    "nested look-back of 36": nested("previous({} / b, 36)", MAX_NESTING_DEPTH // 2 - 1),
+    "nested baseline": nested("baseline({} / b)", MAX_NESTING_DEPTH // 2 - 1),
+    "nested per_month": nested("per_month({} / b)", MAX_NESTING_DEPTH // 2 - 1),
     "comparison chain": "1 if " + " < ".join(["a", "b"] * 49) + " else 0",
     "and terms": "1 if " + " and ".join(["a > b"] * 49) + " else 0",
     "if chain": nested("(a if a > 1 else {})", MAX_NESTING_DEPTH - 2, "b"),
@@ -224,6 +268,7 @@ from kpi_rules.model import KpiDef, MetricDef, PlaybookDef
 frame = pl.DataFrame({
     "client": ["x"] * 4, "period_start": [dt.date(2026, m, 1) for m in (1, 2, 3, 4)],
     "previous_start": [dt.date(2026, m, 1) for m in (1, 1, 2, 3)], "days": [31] * 4, "days_with_data": [31] * 4,
+    "days_elapsed": [31] * 4, "baseline_start": [dt.date(2026, 1, 1)] * 4, "baseline_end": [dt.date(2026, 2, 28)] * 4,
     "a": [1.0, 0.0, None, 2.0], "b": [2.0, 1.0, 3.0, 0.0],
 }).lazy()
 metrics = {name: MetricDef(name, "sum") for name in ("a", "b")}

@@ -18,7 +18,7 @@ import polars as pl
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from kpi_rules.expressions import build_expression
+from kpi_rules.expressions import Periods, build_expression
 from kpi_rules.formulas import FormulaError, parse_formula
 
 # Deterministic (the same examples every run: no flaky failures) and quick (a few seconds in all).
@@ -128,10 +128,14 @@ def round_documented(x: float, digits: int) -> float:
 rows = st.lists(st.fixed_dictionaries({name: st.sampled_from(VALUES) | st.floats(-1e6, 1e6) for name in NAMES}), min_size=1, max_size=6)
 
 
+# One client whose rows are its periods, one after another; c as days_elapsed brings zeros, nulls and infinities.
+PERIODS = Periods(previous=lambda value, n: value.shift(n), baseline=lambda value: value.mean(), days_elapsed=pl.col("c"))
+
+
 def evaluate(formula: str, data: list[dict]) -> list[float | None]:
     parsed = parse_formula(formula)
     frame = pl.DataFrame(data, schema={name: pl.Float64 for name in NAMES})
-    built = build_expression(parsed, {name: pl.col(name) for name in parsed.names}, previous=lambda value: value.shift(1))
+    built = build_expression(parsed, {name: pl.col(name) for name in parsed.names}, PERIODS)
     return frame.select(built.expression.alias("value")).to_series().to_list()
 
 
@@ -154,7 +158,7 @@ def test_the_columns_agree_with_the_reference_on_every_row(formula, data):
     )
 
 
-# Anything: numbers and conditions mixed up, huge and odd numbers, powers, previous(). Parsed, it runs.
+# Anything: numbers and conditions mixed up, huge and odd numbers, powers, period functions. Parsed, it runs.
 ANYTHING_LEAVES = NAMES + NUMBERS + ("1e308", "1e999", "1" + "0" * 400, "True", "(-8)", "0.0")
 
 
@@ -167,7 +171,8 @@ def anything(draw, depth: int = 4) -> str:
         st.sampled_from(
             ["({} + {})", "({} - {})", "({} * {})", "({} / {})", "({} ** 0.5)", "({} ** 2)", "({} ** 1000)", "-{}", "({} < {})",
              "({} == {} != {})", "({} and {})", "({} or {})", "(not {})", "({} if {} else {})", "abs({})", "min({}, {})",
-             "max({}, {}, {})", "round({}, 2)", "round({})", "coalesce({}, {})", "previous({})"]
+             "max({}, {}, {})", "round({}, 2)", "round({})", "coalesce({}, {})", "previous({})",
+             "previous({}, 2)", "baseline({})", "per_day({})", "per_month({})"]
         )
     )
     return template.format(*(draw(operand) for _ in range(template.count("{}"))))
