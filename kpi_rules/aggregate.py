@@ -22,7 +22,7 @@ import polars as pl
 
 from kpi_rules.columns import mean_column, reason_column, split_column
 from kpi_rules.model import MetricDef
-from kpi_rules.periods import EVERY
+from kpi_rules.periods import PeriodSpan, period_length, period_name, period_start
 
 
 # Flows per bit mask (Int64): bits 0..62, so that a mask is never negative.
@@ -44,19 +44,27 @@ def smaller_column(metric: str) -> str:
 
 
 def aggregate(
-    rows: pl.LazyFrame, metrics: dict[str, MetricDef], grain: str, row_values: dict[str, pl.Expr] | None = None
+    rows: pl.LazyFrame,
+    metrics: dict[str, MetricDef],
+    grain: str,
+    row_values: dict[str, pl.Expr] | None = None,
+    span: PeriodSpan | None = None,
 ) -> pl.LazyFrame:
     """One row per client and period: client (and group), period_start, period_end, previous_start, days,
-    days_with_data, complete; one column per metric; the reason, mean, negative, smaller and split columns
-    (the last where ``rows`` has them: see data.ranges)."""
-    every = EVERY[grain]
+    days_elapsed, days_with_data, complete; one column per metric; the reason, mean, negative, smaller and
+    split columns (the last where ``rows`` has them: see data.ranges).
+
+    Periods are the ``grain``'s, or with a ``span`` (a range of N days), blocks of N days counted from its
+    first day (see periods.period_start).
+    """
+    every = period_length(grain, span)
     row_values = row_values or {}
     columns = rows.collect_schema().names()
     present = [m for m in metrics.values() if m.id in columns]
     splits = [split_column(m.id) for m in present if split_column(m.id) in columns]
     channels = "channel" in columns
     rows = rows.with_columns(
-        pl.col("date").dt.truncate(every).alias("period_start"),
+        period_start(pl.col("date"), grain, span).alias("period_start"),
         *[expression.alias(f"row:{name}") for name, expression in row_values.items()],
     )
     # A client is also told apart by the client file (group) its rows came through, if any: a name in two
@@ -114,22 +122,26 @@ def aggregate(
     non_additive = [m for m in present if m.agg == "none"]
     per_client = per_client.with_columns(
         *[_checked_non_additive(metric) for metric in non_additive],
-        *[_non_additive_reason(metric, grain) for metric in non_additive],
+        *[_non_additive_reason(metric, period_name(grain, span)) for metric in non_additive],
     ).drop([column for m in non_additive for column in (f"n:{m.id}", f"at_start:{m.id}")])
 
     # Whole-number columns (Parquet) were summed as integers, exactly; formulas see every metric as a float.
     per_client = per_client.with_columns(pl.col(m.id).cast(pl.Float64) for m in present)
 
-    # A period is complete when the data reaches its last day, or when the data comes a period per row.
+    # A period is complete when the data reaches its last day; data that comes a period per row reaches the
+    # end of each. The days elapsed are those the data reaches (all of them when complete): what flows are
+    # paced by.
     period_end = pl.col("period_start").dt.offset_by(every) - pl.duration(days=1)
+    reached = pl.when(pl.col("whole_periods").all().over(client)).then(pl.col("period_end")).otherwise(pl.col("last_date").max().over(client))
     return (
         per_client.with_columns(period_end=period_end, previous_start=pl.col("period_start").dt.offset_by(f"-{every}"))
+        .with_columns(reached.alias("reached"))
         .with_columns(
             days=(pl.col("period_end") - pl.col("period_start")).dt.total_days() + 1,
-            complete=(pl.col("period_end") <= pl.col("last_date").max().over(client))
-            | pl.col("whole_periods").all().over(client),
+            days_elapsed=(pl.min_horizontal("period_end", "reached") - pl.col("period_start")).dt.total_days() + 1,
+            complete=pl.col("period_end") <= pl.col("reached"),
         )
-        .drop("last_date", "whole_periods")
+        .drop("last_date", "whole_periods", "reached")
         .sort(*client, "period_start")
     )
 
@@ -210,17 +222,17 @@ def _checked_non_additive(metric: MetricDef) -> pl.Expr:
     return pl.when(valid).then(pl.col(metric.id)).alias(metric.id)
 
 
-def _non_additive_reason(metric: MetricDef, grain: str) -> pl.Expr:
+def _non_additive_reason(metric: MetricDef, period: str) -> pl.Expr:
     count = pl.col(f"n:{metric.id}")
     return (
         pl.when(count > 1)
         .then(
             pl.format(
-                f"{metric.id} counts unique people and cannot be summed from {{}} rows (days, posts or channels): supply it once per {grain}",
+                f"{metric.id} counts unique people and cannot be summed from {{}} rows (days, posts or channels): supply it once per {period}",
                 count,
             )
         )
         .when((count == 1) & ~pl.col(f"at_start:{metric.id}"))
-        .then(pl.lit(f"{metric.id} is not dated at the start of the {grain}: supply it once per {grain}"))
+        .then(pl.lit(f"{metric.id} is not dated at the start of the {period}: supply it once per {period}"))
         .alias(reason_column(metric.id))
     )

@@ -2,12 +2,14 @@
 
 What can be known without reading the data is reported here, so that ``validate``
 catches it: an unknown preset, a file that is missing or of an unknown kind, two
-columns mapped to the date, a source in another currency than the client's.
+columns mapped to the date, a source in another currency than the client's, an
+unknown time zone.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -36,18 +38,24 @@ def source_entries(data: dict) -> list:
 
 
 def compile_source(document: Document, base_dir: Path, index: int, currency: str | None) -> tuple[SourceDef | None, list[Diagnostic]]:
-    """The ``index``-th data source of a client file, and its problems; ``currency`` is the client's."""
+    """The ``index``-th data source of a client file, and its problems; ``currency`` is the client's.
+
+    The client's time zone goes into every source (its timestamps are read in it); an unknown one is
+    reported with the first source only, as it is one mistake of the file.
+    """
+    timezone = document.data.get("timezone")
+    unknown_zone = timezone is not None and timezone not in _time_zones()
+    problems = [_unknown_time_zone(document, timezone)] if unknown_zone and index == 0 else []
     entry = source_entries(document.data)[index]
     spec: dict[str, Any] = {"path": entry} if isinstance(entry, str) else entry
     where: JsonPath = ("data",) if isinstance(document.data["data"], str) else ("data", index)
-    problems: list[Diagnostic] = []
     preset: dict[str, Any] = {}
     if "preset" in spec:
         found = load_preset(spec["preset"])
         if found is None:
             names = preset_names()
             message = f'unknown preset "{spec["preset"]}"{did_you_mean(spec["preset"], names)}; available: {", ".join(names)}'
-            return None, [document.diagnostic((*where, "preset"), "KR210", message)]
+            return None, [*problems, document.diagnostic((*where, "preset"), "KR210", message)]
         preset = found
     options = {key: spec[key] if key in spec else preset.get(key) for key in READ_OPTIONS}
 
@@ -69,7 +77,7 @@ def compile_source(document: Document, base_dir: Path, index: int, currency: str
         at = (*where, "currency") if "currency" in spec else (*where, "preset")
         message = f"the data is in {options['currency']}, but the client's currency is {currency}: money is never compared across currencies"
         problems.append(document.diagnostic(at, "KR307", message))
-    if problems:
+    if problems or unknown_zone:
         return None, problems
     return SourceDef(
         path=file,
@@ -89,7 +97,22 @@ def compile_source(document: Document, base_dir: Path, index: int, currency: str
         preset_dates=tuple(tuple(layout.items()) for layout in preset.get("dates", ())),
         total_row_blank=tuple(options["total_row_blank"] or ()),
         long=(tuple(options["long"]["names"]), options["long"]["value"]) if options["long"] else None,
+        timezone=timezone,
     ), []
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    """The IANA zones Python knows (about 600: read once). Not the names that are no place: the machine's own
+    zone (a report must not depend on where it runs) or the tz database's placeholder."""
+    import zoneinfo
+
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"})
+
+
+def _unknown_time_zone(document: Document, name: str) -> Diagnostic:
+    message = f'unknown time zone "{name}"{did_you_mean(name, _time_zones())}: use an IANA name such as Europe/Moscow, Asia/Almaty or UTC'
+    return document.diagnostic(("timezone",), "KR211", message)
 
 
 def _is_text_encoding(name: str) -> bool:

@@ -3,16 +3,22 @@ import datetime as dt
 import polars as pl
 
 from kpi_rules.aggregate import aggregate, negative_column, smaller_column
-from kpi_rules.columns import mean_column, reason_column
+from kpi_rules.columns import mean_column, reason_column, split_column
+from kpi_rules.data.ranges import spread_rows
 from kpi_rules.model import MetricDef
+from kpi_rules.periods import parse_period
 
 D = dt.date
 
 
-def run(rows: dict, metrics: dict[str, str], grain: str = "month") -> list[dict]:
+def run(rows: dict, metrics: dict[str, str], grain: str = "month", span: str | None = None) -> list[dict]:
     frame = pl.DataFrame(rows).with_columns(pl.col("client").cast(pl.String))
     definitions = {name: MetricDef(name, agg) for name, agg in metrics.items()}
-    return aggregate(frame.lazy(), definitions, grain).collect().to_dicts()
+    return aggregate(frame.lazy(), definitions, grain, span=parse_period(span) if span else None).collect().to_dicts()
+
+
+def facts(row: dict) -> tuple:
+    return row["period_start"], row["period_end"], row["previous_start"], row["days"], row["days_elapsed"], row["complete"]
 
 
 def test_each_aggregation_and_period_facts():
@@ -142,3 +148,114 @@ def test_money_and_per_row_means_do_not_depend_on_the_order_of_the_rows():
     rows = pl.DataFrame({"client": "a", "date": D(2026, 10, 1), "spend": amounts, "ratio": ratios[::-1]})
     (reversed_ratios,) = aggregate(rows.lazy(), definitions, "month", {"er": pl.col("ratio")}).collect().to_dicts()
     assert reversed_ratios[mean_column("er")] == totals[0][1]
+
+
+def test_days_elapsed_run_to_the_clients_last_day_of_data():
+    rows = run(
+        {
+            "client": ["a", "a", "a", "b"],
+            "channel": ["vk", "vk", "tg", "vk"],
+            "date": [D(2026, 9, 3), D(2026, 10, 10), D(2026, 10, 12), D(2026, 10, 31)],
+            "flow": [1.0, 2.0, 3.0, 4.0],
+        },
+        {"flow": "sum"},
+    )
+    by_client = [(row["client"], facts(row)) for row in rows]
+    assert by_client == [
+        # September is behind the data's last day (12 October): complete, all its days elapsed.
+        ("a", (D(2026, 9, 1), D(2026, 9, 30), D(2026, 8, 1), 30, 30, True)),
+        # October runs to the 12th, a day of another channel: 12 of 31 days.
+        ("a", (D(2026, 10, 1), D(2026, 10, 31), D(2026, 9, 1), 31, 12, False)),
+        ("b", (D(2026, 10, 1), D(2026, 10, 31), D(2026, 9, 1), 31, 31, True)),
+    ]
+
+
+def test_a_period_per_row_elapses_whole():
+    rows = run({"client": ["a", "a"], "date": [D(2028, 1, 1), D(2028, 2, 1)], "flow": [1.0, 2.0]}, {"flow": "sum"})
+    assert [facts(row) for row in rows] == [
+        (D(2028, 1, 1), D(2028, 1, 31), D(2027, 12, 1), 31, 31, True),
+        (D(2028, 2, 1), D(2028, 2, 29), D(2028, 1, 1), 29, 29, True),  # a leap year's February
+    ]
+
+
+def test_iso_weeks_across_the_new_year_and_a_53rd_week():
+    rows = run(
+        {"client": ["a"] * 3, "date": [D(2026, 12, 31), D(2027, 1, 3), D(2027, 1, 4)], "flow": [1.0, 2.0, 4.0]},
+        {"flow": "sum"},
+        "week",
+    )
+    # Thursday 31 December and Sunday 3 January are both in 2026-W53 (Monday 28 December); Monday 4 January starts 2027-W01.
+    assert [(facts(row), row["flow"]) for row in rows] == [
+        ((D(2026, 12, 28), D(2027, 1, 3), D(2026, 12, 21), 7, 7, True), 3.0),
+        ((D(2027, 1, 4), D(2027, 1, 10), D(2026, 12, 28), 7, 1, False), 4.0),
+    ]
+
+
+def test_quarters_and_years_end_on_their_last_day():
+    (quarter,) = run({"client": ["a"], "date": [D(2028, 2, 29)], "flow": [1.0]}, {"flow": "sum"}, "quarter")
+    assert facts(quarter) == (D(2028, 1, 1), D(2028, 3, 31), D(2027, 10, 1), 91, 60, False)  # 31 + 29 days to 29 February
+    (year,) = run({"client": ["a"], "date": [D(2028, 3, 1)], "flow": [1.0]}, {"flow": "sum"}, "year")
+    assert facts(year) == (D(2028, 1, 1), D(2028, 12, 31), D(2027, 1, 1), 366, 61, False)
+
+
+def test_a_range_makes_periods_of_its_length_from_its_first_day():
+    rows = run(
+        {
+            "client": ["a"] * 6,
+            "date": [D(2026, 10, 28), D(2026, 10, 29), D(2026, 10, 31), D(2026, 11, 1), D(2026, 11, 3), D(2026, 11, 4)],
+            "flow": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0],
+            "stock": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
+        },
+        {"flow": "sum", "stock": "last"},
+        span="2026-11-01..2026-11-03",
+    )
+    assert [(facts(row), row["flow"], row["stock"], row["days_with_data"]) for row in rows] == [
+        ((D(2026, 10, 26), D(2026, 10, 28), D(2026, 10, 23), 3, 3, True), 1.0, 10.0, 1),
+        # The three days before the range: its previous period.
+        ((D(2026, 10, 29), D(2026, 10, 31), D(2026, 10, 26), 3, 3, True), 6.0, 30.0, 2),
+        ((D(2026, 11, 1), D(2026, 11, 3), D(2026, 10, 29), 3, 3, True), 24.0, 50.0, 2),
+        ((D(2026, 11, 4), D(2026, 11, 6), D(2026, 11, 1), 3, 1, False), 32.0, 60.0, 1),
+    ]
+
+
+def test_a_range_across_a_leap_day_counts_it():
+    rows = run(
+        {"client": ["a"] * 3, "date": [D(2028, 2, 26), D(2028, 2, 29), D(2028, 3, 2)], "flow": [1.0, 2.0, 4.0]},
+        {"flow": "sum"},
+        span="2028-02-28..2028-03-02",
+    )
+    # Four-day periods from 28 February: 28, 29 February, 1, 2 March; the one before is 24 to 27 February.
+    assert [(facts(row), row["flow"]) for row in rows] == [
+        ((D(2028, 2, 24), D(2028, 2, 27), D(2028, 2, 20), 4, 4, True), 1.0),
+        ((D(2028, 2, 28), D(2028, 3, 2), D(2028, 2, 24), 4, 4, True), 6.0),
+    ]
+
+
+def test_a_range_names_its_periods_in_the_reason_for_unique_counts():
+    (row,) = run({"client": ["a", "a"], "date": [D(2026, 11, 1), D(2026, 11, 2)], "reach": [1.0, 2.0]}, {"reach": "none"}, span="2026-11-01..2026-11-03")
+    assert row["reach"] is None and row[reason_column("reach")].endswith("supply it once per 3-day period")
+
+
+def test_rows_across_a_ranges_periods_are_split_at_its_boundaries():
+    rows = pl.DataFrame(
+        {
+            "client": ["a", "a", "a"],
+            "date": [D(2026, 10, 30), D(2026, 11, 1), D(2026, 11, 2)],
+            "date_end": [D(2026, 11, 1), D(2026, 11, 3), D(2026, 11, 5)],
+            "flow": [30.0, 9.0, 40.0],
+            "stock": [5.0, 6.0, 7.0],
+        }
+    )
+    metrics = {"flow": MetricDef("flow", "sum"), "stock": MetricDef("stock", "last")}
+    span = parse_period("2026-11-01..2026-11-03")
+    spread, problems = spread_rows(rows.lazy(), "month", metrics, ["d.csv"], span)
+    periods = aggregate(spread, metrics, "month", span=span).collect()
+    # 30 October to 1 November: 10 a day, two days in the block of 29 to 31 October; 2 to 5 November: 10 a day,
+    # two days in the range. The row of 1 to 3 November is the range's own: kept whole, with its stock.
+    assert periods.select("period_start", "flow", "stock", split_column("flow")).rows() == [
+        (D(2026, 10, 29), 20.0, None, True),
+        (D(2026, 11, 1), 10.0 + 9.0 + 20.0, 6.0, True),
+        (D(2026, 11, 4), 20.0, None, True),
+    ]
+    (problem,) = problems
+    assert problem.code == "KR502" and "2 row(s) between 2026-10-30 and 2026-11-05 cross a 3-day period's boundary" in problem.message

@@ -6,10 +6,17 @@ slow way (``DataFrame``), a total row is skipped with a warning and every bad ce
 reported with its line and column; the rows of a client with a bad cell are left out
 (the other clients of the file are still scored), or the whole file when it has no
 client column.
+
+Dates in the client's time zone (``timezone:``): a date cell that is a timestamp (a datetime column, or text
+such as ``2026-10-31T22:30:00Z`` or ``2026-10-31 22:30:00+00:00``) is converted to it before its day is
+taken, so a post at 22:30 UTC on 31 October counts in November in Moscow. A timestamp without an offset is
+taken as UTC: platforms' APIs and exports write instants in UTC. A plain date is already a day of the
+client's calendar and is kept. Without ``timezone:`` a timestamp's own day counts, as written.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -24,6 +31,11 @@ MAX_CELL_PROBLEMS_PER_COLUMN = 5
 TOTAL_WORDS = frozenset({"итого", "итог", "всего", "total", "totals", "grand total", "razem", "suma", "podsumowanie", "gesamt"})
 ROW = "__row"
 SPACES = r"[\s\u00a0\u202f]"
+# An ISO date, optionally with a time (seconds and fractions optional) and an offset: Z, UTC, +03, +0300, +03:00.
+TIMESTAMP = (
+    r"^(?P<date>\d{4}-\d{2}-\d{2})(?:[T ](?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)(?::(?P<second>[0-5]\d)(?:[.,]\d+)?)?"
+    r"\s*(?:Z|UTC|(?P<sign>[+-])(?P<offset_hours>[01]\d|2[0-3])(?::?(?P<offset_minutes>[0-5]\d))?)?)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -62,9 +74,9 @@ def _kept(column: str, values: tuple[str, ...], headers: list[str]) -> pl.Expr:
 
 def _typed(source: SourceDef, plan: ColumnPlan, schema: pl.Schema, *, strict: bool) -> list[pl.Expr]:
     """date, date_end, client, channel and the metrics, each from the columns that feed it."""
-    expressions = [_date(plan.feeds["date"][0], schema, source.date_format).alias("date")]
+    expressions = [_date(plan.feeds["date"][0], schema, source).alias("date")]
     if "date_end" in plan.feeds:
-        expressions.append(_date(plan.feeds["date_end"][0], schema, source.date_format).alias("date_end"))
+        expressions.append(_date(plan.feeds["date_end"][0], schema, source).alias("date_end"))
     elif source.rows in ("week", "month"):
         start = expressions[0]
         end = start.dt.month_end() if source.rows == "month" else start.dt.offset_by("6d")
@@ -91,25 +103,56 @@ def _cells(source: SourceDef, plan: ColumnPlan, schema: pl.Schema) -> list[pl.Ex
     for target, headers in plan.feeds.items():
         for header in headers:
             if target in ("date", "date_end"):
-                expressions.append(_date(header, schema, source.date_format).alias(header))
+                expressions.append(_date(header, schema, source).alias(header))
             elif target not in ("client", "channel"):
                 expressions.append(_number(header, schema, source.decimal, strict=False).alias(header))
     return expressions
 
 
-def _date(header: str, schema: pl.Schema, date_format: str | None) -> pl.Expr:
-    column, dtype = pl.col(header), schema[header]
+def _date(header: str, schema: pl.Schema, source: SourceDef) -> pl.Expr:
+    """A date column as Date: timestamps taken to the source's time zone first, when it has one."""
+    column, dtype, date_format, zone = pl.col(header), schema[header], source.date_format, source.timezone
     if dtype == pl.Date:
         return column
     if isinstance(dtype, pl.Datetime):
-        return column.dt.date()
+        return _day_in_zone(column, zone, aware=dtype.time_zone is not None)
     text = column.cast(pl.String).str.strip_chars()
     if date_format:
         if any(code in date_format for code in ("%H", "%M", "%S", "%T")):
-            return text.str.to_datetime(date_format, strict=False).dt.date()
+            # An offset in the format (%z) makes the parsed times UTC instants.
+            aware = re.search(r"%[:#]*z", date_format) is not None
+            return _day_in_zone(text.str.to_datetime(date_format, strict=False), zone, aware=aware)
         return text.str.to_date(date_format, strict=False)
+    if zone:
+        return _iso_day_in_zone(text, zone)
     # ISO dates, or ISO timestamps of per-post exports ("2026-10-05 14:30"): the day is what counts.
     return text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+
+def _day_in_zone(timestamps: pl.Expr, zone: str | None, *, aware: bool) -> pl.Expr:
+    """The day of each timestamp in ``zone`` (a naive one taken as UTC); without a zone, the day as written."""
+    if zone is None:
+        return timestamps.dt.date()
+    if not aware:
+        timestamps = timestamps.dt.replace_time_zone("UTC")
+    return timestamps.dt.convert_time_zone(zone).dt.date()
+
+
+def _iso_day_in_zone(text: pl.Expr, zone: str) -> pl.Expr:
+    """ISO dates kept, ISO timestamps converted to ``zone``: the instant is built from the parts of the text, so
+    that one column may mix offsets, and anything else (a time of 25:00) is null, reported as not a date."""
+    parts = text.str.extract_groups(TIMESTAMP)
+    day = parts.struct.field("date").str.to_date("%Y-%m-%d", strict=False)
+
+    def number(name: str) -> pl.Expr:
+        return parts.struct.field(name).cast(pl.Int64)
+
+    clock = pl.duration(hours=number("hour"), minutes=number("minute"), seconds=number("second").fill_null(0))
+    offset = (number("offset_hours") * 60 + number("offset_minutes").fill_null(0)).fill_null(0)
+    offset = pl.when(parts.struct.field("sign") == "-").then(-offset).otherwise(offset)
+    instant = day.cast(pl.Datetime("us")) + clock - pl.duration(minutes=offset)
+    has_time = parts.struct.field("hour").is_not_null()
+    return pl.when(has_time).then(_day_in_zone(instant, zone, aware=False)).otherwise(day)
 
 
 def _number(header: str, schema: pl.Schema, decimal: str, *, strict: bool, integers: bool = False) -> pl.Expr:

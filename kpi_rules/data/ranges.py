@@ -14,20 +14,24 @@ import polars as pl
 from kpi_rules.columns import estimated_column, split_column
 from kpi_rules.diagnostics import Diagnostic
 from kpi_rules.model import MetricDef, PlaybookDef
-from kpi_rules.periods import EVERY
+from kpi_rules.periods import PeriodSpan, period_name, period_start
 
 ESTIMATED_REASON = "estimated: a row of the data covers days on both sides of the period's boundary and was split evenly over its days"
 
 
-def spread_rows(rows: pl.LazyFrame, grain: str, metrics: dict[str, MetricDef], files: list[str]) -> tuple[pl.LazyFrame, list[Diagnostic]]:
-    """``rows`` with every straddling row split over its days; warnings for the values that cannot be split."""
-    every = EVERY[grain]
+def spread_rows(
+    rows: pl.LazyFrame, grain: str, metrics: dict[str, MetricDef], files: list[str], span: PeriodSpan | None = None
+) -> tuple[pl.LazyFrame, list[Diagnostic]]:
+    """``rows`` with every straddling row split over its days; warnings for the values that cannot be split.
+
+    The periods are the ``grain``'s, or with a ``span``, those aggregate cuts from it: pass the same to both.
+    """
     columns = rows.collect_schema().names()
     flows = [m for m in metrics.values() if m.id in columns and m.agg == "sum"]
     others = [m for m in metrics.values() if m.id in columns and m.agg != "sum"]
     end = pl.coalesce("date_end", "date")
     backwards = end < pl.col("date")
-    straddles = (pl.col("date").dt.truncate(every) != end.dt.truncate(every)) & ~backwards
+    straddles = (period_start(pl.col("date"), grain, span) != period_start(end, grain, span)) & ~backwards
     days = (end - pl.col("date")).dt.total_days() + 1
     split = (
         rows.filter(straddles)
@@ -52,7 +56,7 @@ def spread_rows(rows: pl.LazyFrame, grain: str, metrics: dict[str, MetricDef], f
         if found[metric.id][0]:
             kind = "stock" if metric.agg in ("last", "first") else "count of unique people"
             message = (
-                f"{metric.id}: {found[metric.id][0]} row(s) between {found['first'][0]} and {found['last'][0]} cross a {grain}'s "
+                f"{metric.id}: {found[metric.id][0]} row(s) between {found['first'][0]} and {found['last'][0]} cross a {period_name(grain, span)}'s "
                 f"boundary, and a {kind} cannot be split over days: left out"
             )
             problems.append(Diagnostic(where, None, None, "KR502", message, "warning"))
