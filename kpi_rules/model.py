@@ -186,6 +186,11 @@ class PlaybookDef:
         used = kpis_used(self.kpis, self.metrics, [kpi_id])
         return sorted({name for kpi in used for name in self.kpis[kpi].formula.names if name in self.metrics})
 
+    def is_stock(self, kpi_id: str) -> bool:
+        """Whether a KPI reads only stocks (followers): a level at a moment, never projected over a period."""
+        inputs = self.inputs(kpi_id)
+        return bool(inputs) and all(self.metrics[metric].agg != "sum" for metric in inputs)
+
     def goals_of(self, kpi_id: str) -> list[str]:
         """The goals a KPI serves or is listed in, in playbook order."""
         serves = self.kpis[kpi_id].serves

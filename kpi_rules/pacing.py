@@ -16,16 +16,16 @@ from kpi_rules.model import PlaybookDef
 
 
 def projected_values(periods: pl.DataFrame, playbook: PlaybookDef, kpis: list[str], keys: list[str]) -> pl.LazyFrame:
-    """``keys`` and ``projected:k`` for every KPI evaluated, on unfinished periods only (null elsewhere)."""
+    """``keys`` and ``projected:k`` for every KPI evaluated but stocks, on unfinished periods only (null elsewhere)."""
     unfinished = ~pl.col("complete") & (pl.col("days_elapsed") < pl.col("days"))
     flows = [metric.id for metric in playbook.metrics.values() if metric.agg == "sum" and metric.id in periods.columns]
     scale = pl.col("days") / pl.col("days_elapsed")
     # Every period is kept: previous() in a formula still reads the period before as it was.
     projected = periods.lazy().with_columns(pl.when(unfinished).then(pl.col(flow) * scale).otherwise(pl.col(flow)).alias(flow) for flow in flows)
-    evaluated = needed_kpis(playbook, kpis)
+    paced = [kpi for kpi in needed_kpis(playbook, kpis) if not playbook.is_stock(kpi.id)]
     return evaluate(projected, playbook, kpis).select(
         *keys,
-        *[pl.when(unfinished).then(pl.col(value_column(kpi.id))).alias(projected_column(kpi.id)) for kpi in evaluated],
+        *[pl.when(unfinished).then(pl.col(value_column(kpi.id))).alias(projected_column(kpi.id)) for kpi in paced],
     )
 
 

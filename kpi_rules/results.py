@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from kpi_rules.columns import (
@@ -198,12 +199,30 @@ class ScoredGroup:
 
     def _history(self, row: dict) -> dict[str, tuple[float | None, ...]]:
         """Each KPI's values in up to HISTORY of the client's periods, this one last."""
+        return self._trends.get((row["client"], row["period_start"]), {})
+
+    @cached_property
+    def _trends(self) -> dict[tuple[str, dt.date], dict[str, tuple[float | None, ...]]]:
+        """The history of every shown scorecard at once, column-wise: asked for only when a table is rendered."""
         if self.history is None:
             return {}
         import polars as pl
 
-        mine = self.history.filter((pl.col("client") == row["client"]) & (pl.col("period_start") <= row["period_start"])).tail(HISTORY)
-        return {kpi: tuple(mine[value_column(kpi)].to_list()) for kpi in self.kpis if value_column(kpi) in mine.columns}
+        kpis = [kpi for kpi in self.kpis if value_column(kpi) in self.history.columns]
+        back = [
+            pl.concat_list([pl.col(value_column(kpi)).shift(HISTORY - 1 - i).over("client") for i in range(HISTORY)]).alias(kpi)
+            for kpi in kpis
+        ]
+        trends = (
+            self.history.sort("client", "period_start", maintain_order=True)
+            .with_columns(*back, periods=pl.int_range(1, pl.len() + 1).over("client").clip(upper_bound=HISTORY))
+            .join(self.frame.select("client", "period_start"), on=["client", "period_start"], how="semi")
+        )
+        # Before the client's first period there is nothing to show, not a gap.
+        return {
+            (row["client"], row["period_start"]): {kpi: tuple(row[kpi][HISTORY - row["periods"] :]) for kpi in kpis}
+            for row in trends.iter_rows(named=True)
+        }
 
 
 def _unfinished(row: dict) -> bool:

@@ -176,7 +176,7 @@ def _thresholds(kpi: KpiDef, playbook: PlaybookDef, available: set[str]) -> list
         return []
     if planned:
         plan, before = pl.col(_internal("plan", kpi.id)), pl.col(_internal("plan_before", kpi.id))
-        if _is_stock(kpi, playbook) and "days_elapsed" in available:
+        if playbook.is_stock(kpi.id) and "days_elapsed" in available:
             # A stock is not projected: mid-period it is compared with the plan for the day it was read on.
             share = pl.col("days_elapsed") / pl.col("days")
             plan = pl.when(pl.col("complete") | before.is_null()).then(plan).otherwise(before + (plan - before) * share)
@@ -192,11 +192,6 @@ def _thresholds(kpi: KpiDef, playbook: PlaybookDef, available: set[str]) -> list
         warn = _applied(pl.col(_internal("warn_change", kpi.id)), pl.col(_internal("warn_change_percent", kpi.id)), against)
         expressions.append((pl.coalesce(pl.col(fixed_warn), warn) if fixed_warn in available else warn).alias(fixed_warn))
     return expressions
-
-
-def _is_stock(kpi: KpiDef, playbook: PlaybookDef) -> bool:
-    inputs = playbook.inputs(kpi.id)
-    return bool(inputs) and all(playbook.metrics[metric].agg != "sum" for metric in inputs)
 
 
 def _threshold(kpi: KpiDef, threshold: str, available: set[str]) -> pl.Expr:
