@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kpi_rules.agreements import compile_agreements
 from kpi_rules.diagnostics import Diagnostic, InputError, Suggestions, did_you_mean
 from kpi_rules.formulas import (
     PERIOD_FUNCTIONS,
@@ -19,13 +18,11 @@ from kpi_rules.formulas import (
     parse_formula,
 )
 from kpi_rules.layers import MergedLayers, Origin, merge_layers
-from kpi_rules.loading import Document, JsonPath, load_yaml
+from kpi_rules.loading import Document, load_yaml
 from kpi_rules.model import (
     PERIOD_NAMES,
     RESERVED_NAMES,
-    ClientDef,
     ClientGroupDef,
-    ClientOverrideDef,
     GoalDef,
     KpiDef,
     MetricDef,
@@ -36,8 +33,7 @@ from kpi_rules.model import (
 )
 from kpi_rules.resources import BUILTIN_PREFIX, builtin_names, builtin_path
 from kpi_rules.schema import validate_document
-from kpi_rules.sources import compile_source, source_entries
-from kpi_rules.targets import build_target, check_client_targets
+from kpi_rules.targets import build_target
 
 def is_playbook_file(document: Document) -> bool:
     """A playbook has KPI vocabulary and none of a client file's own keys (a misspelt client file keeps them)."""
@@ -106,7 +102,7 @@ class Compiler:
             self.diagnostics.extend(error.diagnostics)
             return None
 
-    def _validated(self, document: Document | None, kind: str) -> Document | None:
+    def validated(self, document: Document | None, kind: str) -> Document | None:
         if document is None:
             return None
         problems = validate_document(document, kind)
@@ -115,7 +111,7 @@ class Compiler:
 
     def _load_layers(self, path: Path, chain: tuple[Path, ...]) -> list[Document] | None:
         """The documents to merge for ``path``: its extends chain first, itself last."""
-        document = self._validated(self.load(path), "playbook")
+        document = self.validated(self.load(path), "playbook")
         if document is None:
             return None
         layers: list[Document] = []
@@ -141,7 +137,7 @@ class Compiler:
         kpis = self._compile_kpis(merged, metrics)
         goals = self._compile_goals(merged)
         self._check_goals_served(kpis, goals, merged.kpi_origins)
-        targets = self._targets(merged.targets, kpis, merged.kpis.keys())
+        targets = self.targets(merged.targets, kpis, merged.kpis.keys())
         if len(self.diagnostics) > before:
             return None
         name = layers[-1].data.get("name") or path.name
@@ -276,7 +272,7 @@ class Compiler:
             visit(kpi, [])
         return order
 
-    def _targets(
+    def targets(
         self, targets: dict[str, tuple[dict[str, Any], Origin]], kpis: dict[str, KpiDef], all_kpi_ids
     ) -> dict[str, TargetDef]:
         result = {}
@@ -300,92 +296,9 @@ class Compiler:
 
     def client(self, path: Path, *, skip_playbook: bool = False) -> ClientGroupDef | None:
         """Compile a client file; a playbook is reported, or skipped when it sits in a folder of clients."""
-        document = self.load(path)
-        if document is not None and is_playbook_file(document):
-            if not skip_playbook:
-                self.diagnostics.append(
-                    Diagnostic(document.path, None, None, "KR004", "is a playbook, not a client file: check takes client files or folders of them")
-                )
-            return None
-        document = self._validated(document, "client")
-        if document is None:
-            return None
-        before = len(self.diagnostics)
-        data = document.data
-        names = self._client_names(document)
-        playbook = self.playbook(data["playbook"], path.parent, Origin(document, ("playbook",)))
-        sources = []
-        for index in range(len(source_entries(data))):
-            source, problems = compile_source(document, path.parent, index, data.get("currency"))
-            sources.append(source)
-            self.diagnostics += problems
-        if playbook is None:
-            return None
-        self._check_goals(document, ("goals",), data["goals"], playbook)
-        targets = {**playbook.targets, **self._targets(_origins(document, ("targets",)), dict(playbook.kpis), playbook.kpis.keys())}
-        overrides = {}
-        suggest = Suggestions(names or ())
-        for name, fields in data.get("overrides", {}).items():
-            where = ("overrides", name)
-            if names is not None and name not in names:
-                self.diagnostics.append(
-                    document.diagnostic(where, "KR205", f'override for "{name}", who is not in clients{suggest(name)}', key=True)
-                )
-            if "goals" in fields:
-                self._check_goals(document, (*where, "goals"), fields["goals"], playbook)
-            overrides[name] = ClientOverrideDef(
-                goals=tuple(fields["goals"]) if "goals" in fields else None,
-                targets=self._targets(_origins(document, (*where, "targets")), dict(playbook.kpis), playbook.kpis.keys()),
-                currency=fields.get("currency"),
-            )
-        problems, warnings = check_client_targets(document, playbook, targets, overrides)
-        agreements, found = compile_agreements(document, playbook, targets, overrides)
-        self.diagnostics += problems + [problem for problem in found if problem.is_error]
-        warnings += [problem for problem in found if not problem.is_error]
-        if len(self.diagnostics) > before:
-            return None
-        template = ClientDef(
-            name=data.get("client", ""),
-            path=document.path,
-            playbook=playbook,
-            goals=tuple(data["goals"]),
-            grain=data.get("period", "month"),
-            sources=tuple(sources),
-            targets=targets,
-            currency=data.get("currency"),
-            baseline=agreements.baseline,
-            waivers=agreements.waivers,
-            goal_weights=agreements.goal_weights,
-            timezone=data.get("timezone"),
-        )
-        return ClientGroupDef(document.path, names, template, overrides, tuple(warnings), document.position(("data",), key=True))
+        from kpi_rules.client_files import compile_client_file
 
-    def _client_names(self, document: Document) -> tuple[str, ...] | None:
-        """``client: A`` -> (A,); ``clients: [A, B]`` -> (A, B); ``clients: all`` -> None (the data decides)."""
-        data = document.data
-        if ("client" in data) == ("clients" in data):
-            message = "give either client (one client) or clients (a list, or all)"
-            self.diagnostics.append(Diagnostic(document.path, 1, 1, "KR102", message))
-            return ()
-        if "client" in data:
-            if "overrides" in data:
-                self.diagnostics.append(
-                    document.diagnostic(("overrides",), "KR101", "overrides are for files with clients: (many clients)", key=True)
-                )
-            return (data["client"],)
-        return None if data["clients"] == "all" else tuple(data["clients"])
-
-    def _check_goals(self, document: Document, where: JsonPath, goals: list[str], playbook: PlaybookDef) -> None:
-        suggest = Suggestions(playbook.goals)
-        known = ", ".join(list(playbook.goals)[:20]) + (" ..." if len(playbook.goals) > 20 else "")
-        for index, goal in enumerate(goals):
-            if goal not in playbook.goals:
-                self.diagnostics.append(
-                    document.diagnostic(
-                        (*where, index), "KR205",
-                        f'unknown goal "{goal}"{suggest(goal)}; the playbook has: {known}',
-                    )
-                )
+        return compile_client_file(self, path, skip_playbook=skip_playbook)
 
 
 def _reserved(origin: Origin, kind: str, name: str) -> Diagnostic:
@@ -396,14 +309,6 @@ def _reserved(origin: Origin, kind: str, name: str) -> Diagnostic:
 def _tidy(path: Path) -> Path:
     """The path as the user would write it: relative stays relative, "a/../b" becomes "b"."""
     return Path(os.path.normpath(path))
-
-
-def _origins(document: Document, where: JsonPath) -> dict[str, tuple[dict, Origin]]:
-    """The targets under ``where``, each with where it was written."""
-    section = document.data
-    for key in where:
-        section = section.get(key, {})
-    return {kpi: (fields, Origin(document, (*where, kpi))) for kpi, fields in section.items()}
 
 
 def _labels(label: str | dict | None) -> dict[str, str]:

@@ -37,18 +37,24 @@ def source_entries(data: dict) -> list:
     return [data["data"]] if isinstance(data["data"], str) else data["data"]
 
 
-def compile_source(document: Document, base_dir: Path, index: int, currency: str | None) -> tuple[SourceDef | None, list[Diagnostic]]:
+def compile_source(
+    document: Document, base_dir: Path, index: int, currency: str | None, owner: JsonPath = ()
+) -> tuple[SourceDef | None, list[Diagnostic]]:
     """The ``index``-th data source of a client file, and its problems; ``currency`` is the client's.
 
+    ``owner`` is where the ``data:`` key is: the file itself, or a competitor (``("competitors", name)``).
     The client's time zone goes into every source (its timestamps are read in it); an unknown one is
-    reported with the first source only, as it is one mistake of the file.
+    reported with the client's first source only, as it is one mistake of the file.
     """
     timezone = document.data.get("timezone")
     unknown_zone = timezone is not None and timezone not in _time_zones()
-    problems = [_unknown_time_zone(document, timezone)] if unknown_zone and index == 0 else []
-    entry = source_entries(document.data)[index]
+    problems = [_unknown_time_zone(document, timezone)] if unknown_zone and index == 0 and not owner else []
+    section = document.data
+    for key in owner:
+        section = section[key]
+    entry = source_entries(section)[index]
     spec: dict[str, Any] = {"path": entry} if isinstance(entry, str) else entry
-    where: JsonPath = ("data",) if isinstance(document.data["data"], str) else ("data", index)
+    where: JsonPath = (*owner, "data") if isinstance(section["data"], str) else (*owner, "data", index)
     preset: dict[str, Any] = {}
     if "preset" in spec:
         found = load_preset(spec["preset"])

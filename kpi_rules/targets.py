@@ -115,7 +115,7 @@ def build_target(fields: dict[str, Any], better: str | None) -> tuple[TargetDef 
     """A target's YAML as a TargetDef, or None and what is wrong, at the key it is about."""
     kinds = [kind for kind, keys in KINDS.items() if any(key in fields for key in keys)]
     if len(kinds) > 1:
-        return None, [((), "KR206", f"use one kind of target, not {' and '.join(kinds)}: {', '.join(KINDS)}")]
+        return None, [((), "KR206", f"use either {kinds[0]} or {kinds[1]}, not both: a target is one of {', '.join(KINDS)}")]
     common = {"note": fields.get("note", ""), "source": fields.get("source", ""), "currency": fields.get("currency")}
     warn = fields.get("warn")
     if not kinds or kinds[0] in ("target/warn", "min/max"):

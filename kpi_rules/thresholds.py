@@ -32,6 +32,7 @@ from kpi_rules.columns import (
 from kpi_rules.evaluate import baseline_value, client_keys, needed_kpis, previous_value
 from kpi_rules.model import THRESHOLDS, ClientDef, KpiDef, PlaybookDef
 from kpi_rules.plans import planned_values
+from kpi_rules.targets import REFERENCES
 
 NO_REFERENCE = {
     "baseline": "no baseline value: the baseline period has no data for it",
@@ -67,7 +68,7 @@ def apply_targets(
     relative = [kpi for kpi in evaluated if _internal("vs", kpi.id) in available]
     frame = frame.with_columns(
         *[previous_value(pl.col(value_column(kpi.id)), by).alias(previous_column(kpi.id)) for kpi in evaluated],
-        *[_reference(kpi, available, by).alias(reference_column(kpi.id)) for kpi in relative],
+        *[_reference(kpi, available, by, _competitors_named(kpi, clients)).alias(reference_column(kpi.id)) for kpi in relative],
     ).with_columns(
         *[_change(kpi, available).alias(change_column(kpi.id)) for kpi in evaluated],
         *[expression for kpi in evaluated for expression in _thresholds(kpi, playbook, available)],
@@ -141,8 +142,8 @@ def _scored_value(kpi: KpiDef, available: set[str]) -> pl.Expr:
     return pl.coalesce(pl.col(projected), value) if projected in available else value
 
 
-def _reference(kpi: KpiDef, available: set[str], by: list[str]) -> pl.Expr:
-    """The value a relative target is measured against, per the client's ``vs``."""
+def _reference(kpi: KpiDef, available: set[str], by: list[str], named: list[str]) -> pl.Expr:
+    """The value a relative target is measured against, per the client's ``vs``; ``named`` the competitors named."""
     vs = pl.col(_internal("vs", kpi.id))
     value = pl.col(value_column(kpi.id))
     reference = pl.when(vs == "baseline").then(baseline_value(value, by)).when(vs == "previous").then(previous_value(value, by))
@@ -151,9 +152,16 @@ def _reference(kpi: KpiDef, available: set[str], by: list[str]) -> pl.Expr:
         values = pl.col(competitors).list.eval(pl.element().struct.field("value"))
         best = values.list.max() if kpi.better == "higher" else values.list.min()
         reference = reference.when(vs == "best_competitor").then(best).when(vs == "competitors_mean").then(values.list.mean())
-        named = pl.col(competitors).list.eval(pl.element().struct.field("value").filter(pl.element().struct.field("name") == vs))
-        reference = reference.otherwise(named.list.first())
+        for name in named:
+            value_of = pl.element().struct.field("value").filter(pl.element().struct.field("name") == name)
+            reference = reference.when(vs == name).then(pl.col(competitors).list.eval(value_of).list.first())
     return reference
+
+
+def _competitors_named(kpi: KpiDef, clients: list[ClientDef]) -> list[str]:
+    """The competitors some client's target for ``kpi`` is measured against by name."""
+    targets = [client.targets.get(kpi.id) for client in clients]
+    return sorted({target.vs for target in targets if target and target.vs and target.vs not in REFERENCES})
 
 
 def _change(kpi: KpiDef, available: set[str]) -> pl.Expr:

@@ -175,3 +175,39 @@ def test_what_a_client_agrees_over_time_is_checked_at_its_line(tmp_path, text, e
     with pytest.raises(InputError) as caught:
         compile_clients([client])
     assert expected in [str(problem).replace(str(tmp_path) + "/", "") for problem in caught.value.diagnostics]
+
+
+def test_competitors_are_scored_with_the_same_formulas_and_shown_beside():
+    october = cards()["2026-10"]
+    love_rate = kpi(october, "love_rate")
+    assert [(name, pytest.approx(value)) for name, value in love_rate.competitors] == [("Rival Cafe", 40 / 6000 * 100), ("Bean Bar", 1.0)]
+    assert (love_rate.vs, love_rate.reference, love_rate.status) == ("best_competitor", 1.0, "fail")
+    # The competitors publish no comments: ER cannot be computed for them, and is not shown.
+    assert kpi(october, "er").competitors == ()
+    assert october.score == 50
+
+
+def test_the_current_period_scores_as_the_readme_says():
+    assert cards(period="current")["2026-11"].score == 37.5
+
+
+@pytest.mark.parametrize("vs, reference", [("competitors_mean", (40 / 6000 * 100 + 1.0) / 2), ("Rival Cafe", 40 / 6000 * 100)])
+def test_vs_the_competitors_mean_or_one_competitor(tmp_path, vs, reference):
+    client = write_client(
+        tmp_path,
+        f"goals: [community]\ncompetitors:\n  Rival Cafe: {{data: {PLANS / 'rival-cafe.csv'}}}\n  Bean Bar: {{data: {PLANS / 'bean-bar.csv'}}}\n"
+        f"targets:\n  love_rate: {{vs: {vs}, change: 0%}}\n",
+    )
+    love_rate = kpi(cards(client)["2026-10"], "love_rate")
+    assert love_rate.reference == pytest.approx(reference)
+    assert love_rate.status == "fail"
+
+
+def test_a_client_may_be_checked_by_month_and_by_week_in_one_run(tmp_path):
+    monthly = write_client(tmp_path, "goals: [leads]\n")
+    weekly = tmp_path / "weekly.yaml"
+    weekly.write_text(monthly.read_text().replace("goals: [leads]", "goals: [leads]\nperiod: week"), encoding="utf-8")
+    results = score(compile_clients([monthly, weekly]), "2026-10")
+    grains = [card.grain for card in results]
+    assert grains == ["week"] * 5 + ["month"]  # 2026-10 overlaps ISO weeks 40 to 44; finer grains first
+    assert not [problem for problem in results.problems if problem.is_error]
