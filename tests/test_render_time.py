@@ -22,7 +22,7 @@ from kpi_rules.columns import (
     value_column,
 )
 from kpi_rules.formulas import parse_formula
-from kpi_rules.model import Change, ClientDef, GoalDef, KpiDef, PlaybookDef, TargetDef
+from kpi_rules.model import Change, ClientDef, GoalDef, KpiDef, PlanPoint, PlaybookDef, TargetDef
 from kpi_rules.render import make_console
 from kpi_rules.render.json import render_json
 from kpi_rules.render.periods_table import render_periods
@@ -283,3 +283,45 @@ def test_json_band_thresholds_and_no_thresholds():
     )
     cards = json_report(ScoredGroup(frame, group.playbook, group.goals, group.kpis, group.clients))["scorecards"]
     assert [card["kpis"][0]["target"] for card in cards] == [{"min": 2.5, "max": 4.0}, {"max": 3.5}, None]
+
+
+def test_markdown_scorecards_have_scores_waivers_projections_and_changes():
+    from kpi_rules.render.markdown import render_markdown_scorecards
+
+    assert render_markdown_scorecards([unfinished_card()]) == """\
+## Coffee House · 2026-11 · ! warn · score 72/100
+
+Northwind · 2026-11-01 – 2026-11-30. The period is not over (15 of 30 days): checked on its pace.
+
+### Sales · ! warn · score 75 (weight 2)
+
+| KPI | value | target | status | change | gap / note |
+|---|--:|---|---|--:|---|
+| ER by followers | 3.40% | ≥ 3.30% (baseline 3.00% +10%; warn ≥ 2.85%) | ✔ pass | +9.7% | +0.10 pp |
+| Leads | 1,200 → 2,480 | ≥ 2,600 (warn ≥ 2,400) | ! warn | -5.0% | -120; projected to the period's end (15 of 30 days) |
+| Cost per lead | 600.00 RUB | ≥ 450.00 RUB | ~ waived | — | waived until 2026-11-30: rebrand: ads paused |
+| Reach | — |  | ? no data | — | reach is not in the data; waiver until 2026-10-31 expired: rebrand |
+"""
+
+
+def test_markdown_is_a_registered_format_with_every_scorecard():
+    from kpi_rules.render import RENDERERS
+
+    stream = io.StringIO()
+    RENDERERS["markdown"](Results((relative_group(),)), make_console(stream, to_file=True), False)
+    assert stream.getvalue().count("\n## ") == 2 and stream.getvalue().startswith("## Acme · 2026-10 · ✔ pass · score 100/100")
+
+
+@pytest.mark.parametrize("target, text", [
+    (TargetDef(vs="baseline", change=Change(10, True), warn_change=Change(0, True)), "baseline +10% (warn +0%)"),
+    (TargetDef(vs="Rival Cafe", change=Change(-200, False)), "Rival Cafe -200"),
+    (TargetDef(plan=(PlanPoint(dt.date(2026, 9, 1), dt.date(2026, 9, 30), 4800), PlanPoint(dt.date(2026, 10, 1), dt.date(2026, 10, 31), 5200)),
+               warn_change=Change(-5, True)), "plan 4,800 (2026-09-01) … 5,200 (2026-10-01); warn -5%"),
+    (TargetDef(line=(PlanPoint(dt.date(2026, 1, 1), dt.date(2026, 1, 31), 20000), PlanPoint(dt.date(2026, 6, 1), dt.date(2026, 6, 30), 35000)),
+               warn=15000), "line 20,000 (2026-01-01) … 35,000 (2026-06-01); warn 15,000"),
+    (TargetDef(target=3, warn=1.5), "≥ 3 (warn ≥ 1.5)"),
+])
+def test_a_target_is_described_as_defined_in_the_reference(target, text):
+    from kpi_rules.render.table import describe_target
+
+    assert describe_target(target, "count", "higher", None) == text

@@ -30,9 +30,16 @@ def _json(results: Results, console: Console, details: bool | None) -> None:
     render_json(results, console)
 
 
+def _markdown(results: Results, console: Console, details: bool | None) -> None:
+    # Every scorecard, like JSON: a document to paste somewhere, not a screen to scroll.
+    from kpi_rules.render.markdown import render_markdown_scorecards
+
+    console.file.write(render_markdown_scorecards(list(results)))
+
+
 # A renderer writes results to a console; the last argument is --details/--summary (None: its default).
 Renderer = Callable[[Results, Console, "bool | None"], None]
-RENDERERS: dict[str, Renderer] = {"table": _table, "json": _json}
+RENDERERS: dict[str, Renderer] = {"table": _table, "json": _json, "markdown": _markdown}
 PLAIN_WIDTH = 120
 
 

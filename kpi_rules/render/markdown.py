@@ -1,11 +1,22 @@
-"""A playbook as a Markdown reference: what to send a client, or keep beside the YAML in git."""
+"""Markdown: a playbook's reference (what to send a client, or keep beside the YAML in git), and
+scorecards to paste into a report, a chat or a pull request."""
 
 from __future__ import annotations
 
 from kpi_rules.formulas import FUNCTIONS
 from kpi_rules.model import AGGREGATIONS, PERIOD_NAMES, PlaybookDef
 from kpi_rules.render.reference import kpi_facts
-from kpi_rules.render.table import format_target
+from kpi_rules.render.table import (
+    STATUS_STYLE,
+    describe_target,
+    format_change,
+    format_kpi_target,
+    format_score,
+    note_text,
+    period_label,
+    value_text,
+)
+from kpi_rules.results import Scorecard
 
 
 def render_markdown(playbook: PlaybookDef, lang: str, command: str) -> str:
@@ -43,11 +54,40 @@ def render_markdown(playbook: PlaybookDef, lang: str, command: str) -> str:
         lines += ["", "## Targets", "", "| KPI | target | note | source |", "|---|---|---|---|"]
         for kpi_id, target in playbook.targets.items():
             kpi = playbook.kpis[kpi_id]
-            lines.append(_row(f"`{kpi_id}`", format_target(target.as_dict(), kpi.unit, kpi.better, None), target.note, target.source))
+            lines.append(_row(f"`{kpi_id}`", describe_target(target, kpi.unit, kpi.better, None), target.note, target.source))
     lines += ["", "## Also usable in formulas", ""]
     lines += [f"- `{name}`: {meaning}" for name, meaning in PERIOD_NAMES.items()]
     lines += [f"- `{name}()`: {meaning}" for name, (_, _, meaning) in FUNCTIONS.items()]
     return "\n".join(lines) + "\n"
+
+
+def render_markdown_scorecards(scorecards: list[Scorecard]) -> str:
+    """Each scorecard as a heading with its status and score, then a table per goal, as the terminal shows it."""
+    lines: list[str] = []
+    for card in scorecards:
+        score = f" · score {format_score(card.score)}/100" if card.score is not None else ""
+        lines += [f"## {card.client} · {period_label(card.grain, card.start)} · {STATUS_STYLE[card.status][0]}{score}", ""]
+        facts = f"{card.playbook} · {card.start} – {card.end}"
+        if card.days_elapsed is not None:
+            facts += f". The period is not over ({card.days_elapsed} of {card.days} days): checked on its pace."
+        elif card.days_with_data < card.days:
+            facts += f". Data on {card.days_with_data} of {card.days} days."
+        lines += [facts, ""]
+        kpis = {kpi.id: kpi for kpi in card.kpis}
+        for goal in card.goals:
+            title = f"### {goal.label} · {STATUS_STYLE[goal.status][0]}"
+            if goal.score is not None:
+                title += f" · score {format_score(goal.score)}" + (f" (weight {goal.weight:g})" if goal.weight != 1 else "")
+            lines += [title, "", "| KPI | value | target | status | change | gap / note |", "|---|--:|---|---|--:|---|"]
+            for kpi in (kpis[kpi_id] for kpi_id in goal.kpis):
+                lines.append(
+                    _row(
+                        kpi.label, value_text(kpi, card.currency), format_kpi_target(kpi, card.currency), STATUS_STYLE[kpi.status][0],
+                        format_change(kpi.change), note_text(kpi, card).plain,
+                    )
+                )
+            lines.append("")
+    return "\n".join(lines)
 
 
 def _row(*cells: str) -> str:

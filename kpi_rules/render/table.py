@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from kpi_rules.model import TargetDef
 from kpi_rules.results import KpiResult, Scorecard
 
 DETAILS_UP_TO = 20
@@ -103,7 +104,7 @@ def sparkline(values: tuple[float | None, ...]) -> str:
     )
 
 
-def _format_gap(kpi: KpiResult, currency: str | None) -> str:
+def format_gap(kpi: KpiResult, currency: str | None) -> str:
     if kpi.gap is None:
         return ""
     unit = "pp" if kpi.unit == "%" else kpi.unit
@@ -130,6 +131,20 @@ def format_target(target: dict[str, float] | None, unit: str, better: str, curre
     if not text:
         return basis
     return f"{text} ({'; '.join(asides)})" if asides else text
+
+
+def describe_target(target: TargetDef, unit: str, better: str, currency: str | None) -> str:
+    """A target as it is defined, for references (no period at hand): fixed thresholds, a plan, a line or a change
+    against a reference: "plan 4,800 (2026-09-01) … 5,600 (2026-11-01); warn -5%", "baseline +10% (warn +0%)"."""
+    show = partial(format_value, unit=unit, currency=currency)
+    if target.vs is not None:
+        warn = f" (warn {target.warn_change})" if target.warn_change else ""
+        return f"{VS_TEXT.get(target.vs, target.vs)} {target.change}{warn}"
+    if not target.planned:
+        return format_target(target.as_dict(), unit, better, currency)
+    first, last = target.line or (target.plan[0], target.plan[-1])
+    warn = f"; warn {target.warn_change}" if target.warn_change else (f"; warn {show(target.warn)}" if target.warn is not None else "")
+    return f"{'line' if target.line else 'plan'} {show(first.value)} ({first.start}) … {show(last.value)} ({last.start}){warn}"
 
 
 def format_kpi_target(kpi: KpiResult, currency: str | None) -> str:
@@ -214,12 +229,12 @@ def _render_scorecard(card: Scorecard, console: Console) -> None:
         table.add_column("Gap / note")
         for kpi_id in goal.kpis:
             kpi = kpis[kpi_id]
-            cells = [kpi.label, _value_cell(kpi, card.currency), format_kpi_target(kpi, card.currency), status_text(kpi.status)]
+            cells = [kpi.label, value_text(kpi, card.currency), format_kpi_target(kpi, card.currency), status_text(kpi.status)]
             if trend:
                 cells.append(f"{sparkline(kpi.history) if len(kpi.history) > 1 else ''} {format_change(kpi.change)}".lstrip())
             if competitors:
                 cells.append(" · ".join(f"{name} {format_value(value, kpi.unit, card.currency)}" for name, value in kpi.competitors))
-            cells.append(_note_cell(kpi, card))
+            cells.append(note_text(kpi, card))
             table.add_row(*cells)
         console.print(table)
     summary = card.summary
@@ -232,7 +247,7 @@ def _render_scorecard(card: Scorecard, console: Console) -> None:
     console.print()
 
 
-def _value_cell(kpi: KpiResult, currency: str | None) -> str:
+def value_text(kpi: KpiResult, currency: str | None) -> str:
     value = format_value(kpi.value, kpi.unit, currency)
     if kpi.estimated and kpi.value is not None:
         # A row of the data covered days on both sides of the period's boundary and was split over them.
@@ -242,9 +257,9 @@ def _value_cell(kpi: KpiResult, currency: str | None) -> str:
     return value
 
 
-def _note_cell(kpi: KpiResult, card: Scorecard) -> Text:
+def note_text(kpi: KpiResult, card: Scorecard) -> Text:
     """Why there is no value or no status (no data, waived), else the gap; then what else the reader should know."""
-    parts = [Text(kpi.reason or "", style="dim") if kpi.status in ("no_data", "waived") else Text(_format_gap(kpi, card.currency))]
+    parts = [Text(kpi.reason or "", style="dim") if kpi.status in ("no_data", "waived") else Text(format_gap(kpi, card.currency))]
     if kpi.estimated and kpi.value is not None:
         parts.append(Text("estimated: a row split over days", style="dim"))
     if kpi.projected is not None:
