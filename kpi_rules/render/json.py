@@ -176,17 +176,23 @@ def _scorecard_line(group: ScoredGroup, playbook_name: str) -> pl.Expr:
     return pl.concat_str([pl.lit(part) if isinstance(part, str) else part for part in _merge_literals(parts)])
 
 
+# The thresholds a target can have set together (a warn only with a target), the fullest first.
+THRESHOLD_SETS = (("target", "warn"), ("target",), ("min", "max"), ("min",), ("max",))
+
+
 def _target(kpi_id: str, columns: set[str]) -> pl.Expr:
     """The row's thresholds as an object ({"target":3.3,"warn":2.85}), or null when none is set."""
-    members = [
-        pl.when(pl.col(name).is_not_null()).then(pl.concat_str(pl.lit(f'"{threshold}":'), _number(name)))
-        for threshold in THRESHOLDS
-        if (name := threshold_column(kpi_id, threshold)) in columns
-    ]
-    if not members:
-        return pl.lit("null")
-    joined = pl.concat_str(members, separator=",", ignore_nulls=True)
-    return pl.when(joined == "").then(pl.lit("null")).otherwise(pl.concat_str(pl.lit("{"), joined, pl.lit("}")))
+    # Each set's text is null unless all its thresholds are set: the first that is not null is the row's.
+    # (Twice as fast as joining each threshold's text skipping nulls, which doubled the whole document's time.)
+    texts = []
+    for names in THRESHOLD_SETS:
+        if all(threshold_column(kpi_id, name) in columns for name in names):
+            parts: list[pl.Expr] = []
+            for index, name in enumerate(names):
+                number = pl.col(threshold_column(kpi_id, name)).round(DECIMALS).cast(pl.String)
+                parts += [pl.lit(("," if index else "{") + f'"{name}":'), number]
+            texts.append(pl.concat_str(*parts, pl.lit("}")))
+    return pl.coalesce(*texts, pl.lit("null"))
 
 
 def _optional_keys(kpi_id: str, columns: set[str]) -> list[pl.Expr | str]:
