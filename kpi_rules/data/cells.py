@@ -10,8 +10,9 @@ client column.
 Dates in the client's time zone (``timezone:``): a date cell that is a timestamp (a datetime column, or text
 such as ``2026-10-31T22:30:00Z`` or ``2026-10-31 22:30:00+00:00``) is converted to it before its day is
 taken, so a post at 22:30 UTC on 31 October counts in November in Moscow. A timestamp without an offset is
-taken as UTC: platforms' APIs and exports write instants in UTC. A plain date is already a day of the
-client's calendar and is kept. Without ``timezone:`` a timestamp's own day counts, as written.
+taken as UTC, as APIs write instants; an export that writes local times without an offset (Meta's "Publish
+time", in the account's zone) is read as written only without ``timezone:``. A plain date is already a day
+of the client's calendar and is kept. Without ``timezone:`` a timestamp's own day counts, as written.
 """
 
 from __future__ import annotations
