@@ -6,7 +6,8 @@ Monthly KPIs and statuses for every client of a daily export, the formulas typed
 rules/smm/), the targets read from the benchmark playbook. It follows the same rules as kpi-rules so the
 benchmark can check that both agree on every value and status: ratios of monthly totals, a zero denominator
 is no value, reach counts only when given once a month on its first day, growth needs the month before,
-the _avg KPIs are means over the days that have a value.
+the _avg KPIs are means over the days that have a value, a month the data has not reached the end of is judged
+on its pace (its flows projected to the month's end; the values reported are the actual ones).
 """
 
 from __future__ import annotations
@@ -52,7 +53,17 @@ def monthly(rows: pd.DataFrame) -> pd.DataFrame:
     means = per_row.groupby(keys)[["er_avg", "err_avg"]].mean()
     totals = totals.join(means).reset_index()
     totals["days"] = totals["month"].dt.days_in_month
+    last_day = totals["client"].map(rows.groupby("client")["date"].max())
+    totals["days_elapsed"] = ((last_day - totals["month"]).dt.days + 1).clip(upper=totals["days"])
     return totals
+
+
+def projected(m: pd.DataFrame) -> pd.DataFrame:
+    """The months the data has not finished, their flows scaled to the whole month: value / days_elapsed x days."""
+    flows = [c for c in m.columns if c not in ("client", "month", "followers", "days", "days_elapsed", "er_avg", "err_avg", *NON_ADDITIVE)]
+    scaled = m.copy()
+    scaled[flows] = m[flows].mul(m["days"] / m["days_elapsed"], axis=0)
+    return scaled
 
 
 def kpis(m: pd.DataFrame) -> pd.DataFrame:
@@ -122,14 +133,15 @@ def kpis(m: pd.DataFrame) -> pd.DataFrame:
     return k
 
 
-def statuses(k: pd.DataFrame, playbook: dict) -> pd.DataFrame:
+def statuses(k: pd.DataFrame, paced: pd.DataFrame, playbook: dict) -> pd.DataFrame:
+    """Statuses of the values at their pace (``paced``), beside the actual values ``k``."""
     better = {}
     for path in ("audience", "reach", "engagement", "traffic", "ads-costs", "leads-and-sales", "reputation", "production"):
         with open(RULES / f"{path}.yaml", encoding="utf-8") as file:
             better |= {kpi: fields["better"] for kpi, fields in yaml.safe_load(file)["kpis"].items()}
     out = {}
     for kpi, target in playbook["targets"].items():
-        value = k[kpi]
+        value = paced[kpi]
         if "min" in target or "max" in target:
             inside = (value >= target.get("min", -np.inf)) & (value <= target.get("max", np.inf))
             status = np.where(inside, "pass", "fail")
@@ -147,7 +159,8 @@ def main() -> None:
     rows = pd.read_csv(data, parse_dates=["date"])
     with open(playbook_path, encoding="utf-8") as file:
         playbook = yaml.safe_load(file)
-    result = statuses(kpis(monthly(rows)), playbook)
+    months = monthly(rows)
+    result = statuses(kpis(months), kpis(projected(months)), playbook)
     result["month"] = result["month"].dt.strftime("%Y-%m-%d")
     result.round(6).to_json(output, orient="records")
 

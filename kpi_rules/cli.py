@@ -42,6 +42,7 @@ app = typer.Typer(
 class OutputFormat(str, Enum):
     table = "table"
     json = "json"
+    markdown = "markdown"
 
 
 def _version(value: bool) -> None:

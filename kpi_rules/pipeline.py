@@ -148,7 +148,7 @@ def _aggregate(
             files = sorted({str(source.path) for index in indices for source in groups[index].template.sources})
             raise InputError([Diagnostic(", ".join(files), None, None, "KR301", f"cannot read the data: {_first_line(error)}")]) from None
         problems += reread.problems
-    problems += quality_warnings(periods, playbook.metrics, grain, {index: groups[index].path for index in indices})
+    problems += quality_warnings(periods, playbook.metrics, grain, {index: groups[index].path for index in indices}, span)
     found = {index: [] for index in indices} | dict(periods.group_by("group").agg(pl.col("client").unique()).iter_rows())
     return _Batch(playbook, indices, kpis, periods, found), problems
 
@@ -175,7 +175,7 @@ def _periods(
         rows = stocks_as_of_each_row(rows, playbook, kpis)
     if "date_end" in rows.collect_schema().names():
         files = sorted({str(s.path) for group in groups for s in group.template.sources if s.date_end or s.rows in ("week", "month")})
-        rows, problems = spread_rows(rows, grain, metrics, files)
+        rows, problems = spread_rows(rows, grain, metrics, files, span)
     per_row = row_values(playbook, kpis, rows.collect_schema().names())
     # Streaming: rows are read, parsed and aggregated a batch at a time, never all in memory.
     periods = aggregate(rows, metrics, grain, per_row, span).collect(engine="streaming")
@@ -245,7 +245,8 @@ def _evaluate(
     for goals, named in by_goals.items():
         frame = chosen if len(by_goals) == 1 else chosen.filter(pl.col("client").is_in(list(named)))
         frame = add_scores(frame, batch.playbook, goals, {name: client.goal_weights for name, client in named.items()})
-        groups.append(ScoredGroup(frame, batch.playbook, goals, next(iter(named.values())).kpis, named, history))
+        range_period = bool(span and span.is_range)
+        groups.append(ScoredGroup(frame, batch.playbook, goals, next(iter(named.values())).kpis, named, history, range_period))
     return groups, missing
 
 

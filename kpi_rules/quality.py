@@ -23,7 +23,7 @@ import polars as pl
 from kpi_rules.aggregate import negative_column, smaller_column
 from kpi_rules.diagnostics import Diagnostic
 from kpi_rules.model import MetricDef
-from kpi_rules.periods import EVERY
+from kpi_rules.periods import PeriodSpan, period_length
 
 JUMP = 0.5  # a stock changing by more than this share from one period to the next is not plausible growth
 FOLLOWERS, NEW_FOLLOWERS = "followers", "new_followers"
@@ -42,7 +42,9 @@ SAME_CLIENT = (pl.col("group").shift() == pl.col("group")) & (pl.col("client").s
 FOLLOWS = SAME_CLIENT & (pl.col("period_start").shift() == pl.col("previous_start"))
 
 
-def quality_warnings(periods: pl.DataFrame, metrics: dict[str, MetricDef], grain: str, paths: dict[int, str]) -> list[Diagnostic]:
+def quality_warnings(
+    periods: pl.DataFrame, metrics: dict[str, MetricDef], grain: str, paths: dict[int, str], span: PeriodSpan | None = None
+) -> list[Diagnostic]:
     """Warnings KR520-KR524 about aggregate's ``periods``, one per client file (``paths``, by group) and kind.
 
     ``metrics`` may hold more than the frame has: only the metrics with columns in it are checked.
@@ -52,7 +54,7 @@ def quality_warnings(periods: pl.DataFrame, metrics: dict[str, MetricDef], grain
     checks = {
         "KR520": (_below_zero(periods, flows), _describe_below_zero),
         "KR521": (_two_values(periods, stocks), _describe_two_values),
-        "KR522": (_gaps(periods, grain), _describe_gap),
+        "KR522": (_gaps(periods, grain, span), _describe_gap),
         "KR523": (_jumps(periods, stocks), _describe_jump),
         "KR524": (_followers_without_new(periods), _describe_followers),
     }
@@ -93,7 +95,7 @@ def _two_values(periods: pl.DataFrame, stocks: list[MetricDef]) -> pl.DataFrame 
     return pl.concat(found) if found else None
 
 
-def _gaps(periods: pl.DataFrame, grain: str) -> pl.DataFrame:
+def _gaps(periods: pl.DataFrame, grain: str, span: PeriodSpan | None) -> pl.DataFrame:
     """Periods with days missing, and periods with no rows at all, between a client's first and last period.
     Only for a client with a row on every day of some period: weekly or monthly rows, and posts, leave days
     empty by nature."""
@@ -105,7 +107,7 @@ def _gaps(periods: pl.DataFrame, grain: str) -> pl.DataFrame:
         "days",
         partial=inside & (pl.col("days_with_data") < pl.col("days")),
         # Periods with no rows: from the one after the period before to the one before this.
-        empty_from=pl.when(SAME_CLIENT & ~FOLLOWS).then(pl.col("period_start").shift().dt.offset_by(EVERY[grain])),
+        empty_from=pl.when(SAME_CLIENT & ~FOLLOWS).then(pl.col("period_start").shift().dt.offset_by(period_length(grain, span))),
         empty_to=pl.col("previous_start"),
     ).filter(pl.col("partial") | pl.col("empty_from").is_not_null())
     daily = periods.filter(pl.col("days_with_data") == pl.col("days")).select(KEYS)

@@ -79,6 +79,7 @@ class KpiResult:
     change: float | None = None  # against the period before: 0.1 is +10 %
     vs: str | None = None  # what a relative target is measured against: baseline, previous, a competitor...
     reference: float | None = None  # that value
+    change_agreed: str | None = None  # the change the target asks for against it, as written: "+10%", "+500"
     competitors: tuple[tuple[str, float | None], ...] = ()  # each competitor's value, in the client file's order
     note: str | None = None  # e.g. an expired waiver
     history: tuple[float | None, ...] = ()  # the values of up to HISTORY periods, this one last
@@ -136,6 +137,12 @@ class ScoredGroup:
     kpis: tuple[str, ...]
     clients: Mapping[str, ClientDef]
     history: pl.DataFrame | None = None  # client, period_start and value:k of every period, for trends
+    range_period: bool = False  # the periods are a date range's blocks of days, not the clients' grain
+
+    @property
+    def grain(self) -> str:
+        """The clients' grain, or "range" for a date range scored as one period (2026-11-01..2026-11-03)."""
+        return "range" if self.range_period else next(iter(self.clients.values())).grain
 
     def scorecards(self, lang: str) -> Iterator[tuple[tuple[int, int, dt.date], Scorecard]]:
         """Each row as a Scorecard, with the key that puts it in report order."""
@@ -168,6 +175,7 @@ class ScoredGroup:
                     change=row.get(change_column(kpi_id)),
                     vs=target.vs if target else None,
                     reference=row.get(reference_column(kpi_id)),
+                    change_agreed=str(target.change) if target and target.change else None,
                     competitors=tuple((item["name"], item["value"]) for item in row.get(competitors_column(kpi_id)) or ()),
                     note=row.get(note_column(kpi_id)),
                     history=history.get(kpi_id, ()),
@@ -185,7 +193,7 @@ class ScoredGroup:
             client=client.name,
             playbook=self.playbook.name,
             currency=client.currency,
-            grain=client.grain,
+            grain=self.grain,
             start=row["period_start"],
             end=row["period_end"],
             days=row["days"],

@@ -10,9 +10,9 @@ client column.
 Dates in the client's time zone (``timezone:``): a date cell that is a timestamp (a datetime column, or text
 such as ``2026-10-31T22:30:00Z`` or ``2026-10-31 22:30:00+00:00``) is converted to it before its day is
 taken, so a post at 22:30 UTC on 31 October counts in November in Moscow. A timestamp without an offset is
-taken as UTC, as APIs write instants; an export that writes local times without an offset (Meta's "Publish
-time", in the account's zone) is read as written only without ``timezone:``. A plain date is already a day
-of the client's calendar and is kept. Without ``timezone:`` a timestamp's own day counts, as written.
+already local time, as exports write it (Meta's "Publish time" is in the account's zone): its day is kept. A
+plain date is already a day of the client's calendar and is kept. Without ``timezone:`` a timestamp's own day
+counts, as written.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ SPACES = r"[\s\u00a0\u202f]"
 # An ISO date, optionally with a time (seconds and fractions optional) and an offset: Z, UTC, +03, +0300, +03:00.
 TIMESTAMP = (
     r"^(?P<date>\d{4}-\d{2}-\d{2})(?:[T ](?P<hour>[01]\d|2[0-3]):(?P<minute>[0-5]\d)(?::(?P<second>[0-5]\d)(?:[.,]\d+)?)?"
-    r"\s*(?:Z|UTC|(?P<sign>[+-])(?P<offset_hours>[01]\d|2[0-3])(?::?(?P<offset_minutes>[0-5]\d))?)?)?$"
+    r"\s*(?:(?P<utc>Z|UTC)|(?P<sign>[+-])(?P<offset_hours>[01]\d|2[0-3])(?::?(?P<offset_minutes>[0-5]\d))?)?)?$"
 )
 
 
@@ -131,11 +131,10 @@ def _date(header: str, schema: pl.Schema, source: SourceDef) -> pl.Expr:
 
 
 def _day_in_zone(timestamps: pl.Expr, zone: str | None, *, aware: bool) -> pl.Expr:
-    """The day of each timestamp in ``zone`` (a naive one taken as UTC); without a zone, the day as written."""
-    if zone is None:
+    """The day of each timestamp in ``zone``; a naive one (local time already) and, without a zone, any one:
+    the day as written."""
+    if zone is None or not aware:
         return timestamps.dt.date()
-    if not aware:
-        timestamps = timestamps.dt.replace_time_zone("UTC")
     return timestamps.dt.convert_time_zone(zone).dt.date()
 
 
@@ -151,9 +150,9 @@ def _iso_day_in_zone(text: pl.Expr, zone: str) -> pl.Expr:
     clock = pl.duration(hours=number("hour"), minutes=number("minute"), seconds=number("second").fill_null(0))
     offset = (number("offset_hours") * 60 + number("offset_minutes").fill_null(0)).fill_null(0)
     offset = pl.when(parts.struct.field("sign") == "-").then(-offset).otherwise(offset)
-    instant = day.cast(pl.Datetime("us")) + clock - pl.duration(minutes=offset)
-    has_time = parts.struct.field("hour").is_not_null()
-    return pl.when(has_time).then(_day_in_zone(instant, zone, aware=False)).otherwise(day)
+    instant = (day.cast(pl.Datetime("us")) + clock - pl.duration(minutes=offset)).dt.replace_time_zone("UTC")
+    has_offset = parts.struct.field("utc").is_not_null() | parts.struct.field("sign").is_not_null()
+    return pl.when(has_offset).then(_day_in_zone(instant, zone, aware=True)).otherwise(day)
 
 
 def _number(header: str, schema: pl.Schema, decimal: str, *, strict: bool, integers: bool = False) -> pl.Expr:

@@ -17,9 +17,17 @@ from kpi_rules.results import Results
 
 
 def _table(results: Results, console: Console, details: bool | None) -> None:
-    from kpi_rules.render.table import render_table
+    from kpi_rules.render.table import DETAILS_UP_TO, render_table
 
-    render_table(list(results), console, details)
+    scorecards = list(results)
+    clients = len({(card.client, card.grain) for card in scorecards})
+    # Several periods asked for: per client one KPI x period table, for as many clients as scorecards are shown.
+    if results.over_time and clients < len(scorecards) and (details or (details is None and clients <= DETAILS_UP_TO)):
+        from kpi_rules.render.periods_table import render_periods
+
+        render_periods(scorecards, console)
+        return
+    render_table(scorecards, console, details)
 
 
 def _json(results: Results, console: Console, details: bool | None) -> None:

@@ -36,7 +36,6 @@ from kpi_rules.columns import (
     threshold_column,
     value_column,
 )
-from kpi_rules.model import THRESHOLDS
 from kpi_rules.results import SEVERITY, STATUSES, Results, ScoredGroup
 
 DECIMALS = 6
@@ -142,7 +141,7 @@ def _scorecard_line(group: ScoredGroup, playbook_name: str) -> pl.Expr:
         f',"playbook":{_text(playbook_name)},"currency":', pl.col("currency_json"),
         ',"period":{"start":"', pl.col("period_start").cast(pl.String),
         '","end":"', pl.col("period_end").cast(pl.String),
-        f'","grain":{_text(next(iter(group.clients.values())).grain)},"days":', pl.col("days").cast(pl.String),
+        f'","grain":{_text(group.grain)},"days":', pl.col("days").cast(pl.String),
         ',"days_with_data":', pl.col("days_with_data").cast(pl.String),
         ',"complete":', pl.when(pl.col("complete")).then(pl.lit("true")).otherwise(pl.lit("false")),
         '},"status":"', worst(group.kpis), '","score":', _number(score_column()), ',"summary":{',

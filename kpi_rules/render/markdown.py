@@ -66,7 +66,7 @@ def render_markdown_scorecards(scorecards: list[Scorecard]) -> str:
     lines: list[str] = []
     for card in scorecards:
         score = f" · score {format_score(card.score)}/100" if card.score is not None else ""
-        lines += [f"## {card.client} · {period_label(card.grain, card.start)} · {STATUS_STYLE[card.status][0]}{score}", ""]
+        lines += [f"## {card.client} · {period_label(card.grain, card.start, card.end)} · {STATUS_STYLE[card.status][0]}{score}", ""]
         facts = f"{card.playbook} · {card.start} – {card.end}"
         if card.days_elapsed is not None:
             facts += f". The period is not over ({card.days_elapsed} of {card.days} days): checked on its pace."

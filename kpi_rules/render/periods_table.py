@@ -35,7 +35,7 @@ def render_periods(scorecards: list[Scorecard], console: Console) -> None:
             table.add_column("KPI")
             for card in part:
                 unfinished = "*" if card.days_elapsed is not None else ""
-                table.add_column(period_label(grain, card.start) + unfinished, justify="right", no_wrap=True)
+                table.add_column(period_label(grain, card.start, card.end) + unfinished, justify="right", no_wrap=True)
             for number, (label, cells) in enumerate(rows):
                 # A line between the KPIs and the score.
                 table.add_row(label, *(cells[card.start] for card in part), end_section=number == len(rows) - 2)
@@ -43,7 +43,7 @@ def render_periods(scorecards: list[Scorecard], console: Console) -> None:
         for card in cards:
             if card.days_elapsed is not None:
                 console.print(
-                    f"* {period_label(grain, card.start)} is not over ({card.days_elapsed} of {card.days} days): "
+                    f"* {period_label(grain, card.start, card.end)} is not over ({card.days_elapsed} of {card.days} days): "
                     "values so far, statuses on its pace",
                     markup=False,
                     style="dim",
@@ -72,7 +72,7 @@ def _fitting(cards: list[Scorecard], rows: list[tuple[str, dict]], room: int) ->
     parts: list[list[Scorecard]] = [[]]
     used = 0
     for card in cards:
-        width = max(Text(period_label(card.grain, card.start) + "*").cell_len, *(cells[card.start].cell_len for _, cells in rows))
+        width = max(Text(period_label(card.grain, card.start, card.end) + "*").cell_len, *(cells[card.start].cell_len for _, cells in rows))
         width += COLUMN_FRAME
         if parts[-1] and used + width > room:
             parts.append([])

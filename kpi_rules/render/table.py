@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from functools import partial
 
 from rich.console import Console
@@ -44,8 +45,10 @@ def render_table(scorecards: list[Scorecard], console: Console, details: bool | 
         _render_scorecard(card, console)
 
 
-def period_label(grain: str, start: dt.date) -> str:
+def period_label(grain: str, start: dt.date, end: dt.date | None = None) -> str:
     match grain:
+        case "range":
+            return f"{start}..{end}"
         case "month":
             return start.strftime("%Y-%m")
         case "week":
@@ -82,7 +85,8 @@ def format_value(value: float | None, unit: str, currency: str | None) -> str:
 
 
 def format_score(score: float | None) -> str:
-    return "—" if score is None else f"{score:.0f}"
+    """A 0-100 score in whole points, halves up (62.5 is 63, as a client would round it)."""
+    return "—" if score is None else str(math.floor(score + 0.5))
 
 
 def format_change(change: float | None) -> str:
@@ -160,11 +164,7 @@ def _basis(kpi: KpiResult, currency: str | None) -> str:
     if kpi.reference is None:
         return f"no {against} value"
     reference = format_value(kpi.reference, kpi.unit, currency)
-    target = (kpi.target or {}).get("target")
-    if target is None or kpi.reference == 0:
-        return f"vs {against} {reference}"
-    # The results carry the thresholds, not the change they came from: it is read back as a ratio.
-    return f"{against} {reference} {round((target / kpi.reference - 1) * 100, 1):+g}%"
+    return f"{against} {reference} {kpi.change_agreed}" if kpi.change_agreed else f"vs {against} {reference}"
 
 
 def _overview(scorecards: list[Scorecard]) -> Table:
@@ -178,7 +178,7 @@ def _overview(scorecards: list[Scorecard]) -> Table:
         summary = card.summary
         table.add_row(
             card.client,
-            period_label(card.grain, card.start),
+            period_label(card.grain, card.start, card.end),
             status_text(card.status),
             format_score(card.score),
             *(str(summary[s]) for s in counted),
@@ -189,7 +189,7 @@ def _overview(scorecards: list[Scorecard]) -> Table:
 def _render_scorecard(card: Scorecard, console: Console) -> None:
     header = Text()
     header.append(card.client, style="bold")
-    header.append(f" · {period_label(card.grain, card.start)} · ")
+    header.append(f" · {period_label(card.grain, card.start, card.end)} · ")
     header.append_text(status_text(card.status))
     if card.score is not None:
         header.append(f" · Score {format_score(card.score)}/100", style="bold")
