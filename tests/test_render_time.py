@@ -62,10 +62,14 @@ def test_change_against_the_period_before(change, text):
 
 
 @pytest.mark.parametrize("extra, text", [
-    (dict(target={"target": 3.3}, vs="baseline", reference=3.0), "≥ 3.30% (baseline 3.00% +10%)"),
-    (dict(target={"target": 3.3, "warn": 2.85}, vs="previous", reference=3.0), "≥ 3.30% (previous period 3.00% +10%; warn ≥ 2.85%)"),
-    (dict(target={"target": 2.992}, vs="Rival Cafe", reference=2.72), "≥ 2.99% (Rival Cafe 2.72% +10%)"),
-    (dict(target={"target": 54.0}, vs="competitors_mean", reference=60.0, better="lower", unit="currency"),
+    (dict(target={"target": 3.3}, vs="baseline", reference=3.0, change_agreed="+10%"), "≥ 3.30% (baseline 3.00% +10%)"),
+    (
+        dict(target={"target": 3.3, "warn": 2.85}, vs="previous", reference=3.0, change_agreed="+10%"),
+        "≥ 3.30% (previous period 3.00% +10%; warn ≥ 2.85%)",
+    ),
+    (dict(target={"target": 2.992}, vs="Rival Cafe", reference=2.72, change_agreed="+10%"), "≥ 2.99% (Rival Cafe 2.72% +10%)"),
+    (dict(target={"target": 3.22}, vs="baseline", reference=3.0, change_agreed="+0.22"), "≥ 3.22% (baseline 3.00% +0.22)"),
+    (dict(target={"target": 54.0}, vs="competitors_mean", reference=60.0, better="lower", unit="currency", change_agreed="-10%"),
      "≤ 54.00 RUB (competitors' mean 60.00 RUB -10%)"),
     (dict(target={"min": 2.7, "max": 3.3}, vs="baseline", reference=3.0), "2.70% – 3.30% (vs baseline 3.00%)"),
     (dict(target=None, vs="best_competitor", reference=None), "no best competitor value"),
@@ -77,7 +81,7 @@ def test_relative_target_says_what_it_was_measured_against(extra, text):
 
 def unfinished_card(**extra) -> Scorecard:
     kpis = (
-        kpi("er", "ER by followers", 3.4, target={"target": 3.3, "warn": 2.85}, gap=0.1, vs="baseline", reference=3.0, previous=3.1,
+        kpi("er", "ER by followers", 3.4, target={"target": 3.3, "warn": 2.85}, gap=0.1, vs="baseline", reference=3.0, change_agreed="+10%", previous=3.1,
             change=0.0968, history=(2.8, 2.9, None, 3.1, 3.4), competitors=(("Rival Cafe", 2.72), ("Bean Bar", None))),
         kpi("leads", "Leads", 1200, "count", "warn", target={"target": 2600, "warn": 2400}, gap=-120, projected=2480, change=-0.05,
             history=(1300, 1263, 1200)),
