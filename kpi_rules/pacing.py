@@ -18,7 +18,11 @@ _UNFINISHED = ~pl.col("complete") & (pl.col("days_elapsed") < pl.col("days"))
 
 
 def projected_values(periods: pl.DataFrame, playbook: PlaybookDef, kpis: list[str], keys: list[str]) -> pl.LazyFrame:
-    """``keys`` and ``projected:k`` for every KPI evaluated but stocks, on unfinished periods only (null elsewhere)."""
+    """``keys`` and ``projected:k`` for every KPI evaluated but stocks, on unfinished periods only (rows of the
+    clients that have one: join them with a left join)."""
+    # Only the clients with an unfinished period, all their periods (a formula's previous() reads back).
+    by = [key for key in keys if key != "period_start"]
+    periods = periods.join(periods.filter(_UNFINISHED).select(by).unique(), on=by, how="semi", maintain_order="left")
     flows = [metric.id for metric in playbook.metrics.values() if metric.agg == "sum" and metric.id in periods.columns]
     scale = pl.col("days") / pl.col("days_elapsed")
     # Every period is kept: previous() in a formula still reads the period before as it was. The projection

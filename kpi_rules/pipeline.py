@@ -219,17 +219,18 @@ def _evaluate(
         # A client in two files is scored for the first only: leave out the other file's rows.
         keys = pl.DataFrame(list(scored), schema={"group": pl.Int32, "client": pl.String}, orient="row")
         periods = periods.join(keys, on=["group", "client"], how="semi")
-    selected = _select_periods(periods.select("group", "client", "period_start", "period_end", "complete"), period, span)
+    selected = None if period == ALL else _select_periods(periods.select("group", "client", "period_start", "period_end", "complete"), period, span)
     values = evaluate(periods.lazy(), batch.playbook, batch.kpis)
     if rivals.height:
         values = attach_competitors(values, evaluate(rivals.lazy(), batch.playbook, batch.kpis), owners, batch.kpis)
-    if has_unfinished(periods.join(selected, on=["group", "client", "period_start"], how="semi")):
+    if has_unfinished(periods if selected is None else periods.join(selected, on=["group", "client", "period_start"], how="semi")):
         keys = ["group", "client", "period_start"]
         values = values.join(projected_values(periods, batch.playbook, batch.kpis, keys), on=keys, how="left", maintain_order="left")
     evaluated = apply_targets(values, batch.playbook, members, batch.kpis, plans=not (span and span.is_range))
     evaluated = evaluated.with_columns(estimated_columns(batch.playbook, batch.kpis, periods.columns)).collect()
     history = evaluated.select("client", "period_start", *[value_column(kpi) for kpi in batch.kpis])
-    chosen = evaluated.join(selected, on=["group", "client", "period_start"], how="semi").with_columns(
+    chosen = evaluated if selected is None else evaluated.join(selected, on=["group", "client", "period_start"], how="semi")
+    chosen = chosen.with_columns(
         order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)
     ).sort("order", "period_start")
     present = set(chosen["client"].unique().to_list())
@@ -253,6 +254,9 @@ def _evaluate(
 def _with_baselines(periods, clients: list[ClientDef]):
     """``baseline_start`` and ``baseline_end``: the client's baseline span, null without one (and for competitors)."""
     import polars as pl
+
+    if not any(client.baseline for client in clients):
+        return periods.with_columns(baseline_start=pl.lit(None, pl.Date), baseline_end=pl.lit(None, pl.Date))
 
     table = pl.DataFrame(
         {

@@ -20,17 +20,21 @@ from kpi_rules.results import POINTS
 def add_scores(frame: pl.DataFrame, playbook: PlaybookDef, goals: tuple[str, ...], weights: Mapping[str, Mapping[str, float]]) -> pl.DataFrame:
     """``score:<goal>`` per goal and ``score``; ``weights`` by client name, then goal."""
     goal_scores = [_goal_score(playbook.goals[goal].kpis).alias(score_column(goal)) for goal in goals]
-    weight_of = {goal: f"_weight:{goal}" for goal in goals}
-    table = pl.DataFrame(
-        {"client": list(weights), **{weight_of[goal]: [float(weights[c].get(goal, 1)) for c in weights] for goal in goals}},
-        schema={"client": pl.String, **dict.fromkeys(weight_of.values(), pl.Float64)},
-    )
-    frame = frame.with_columns(goal_scores).join(table, on="client", how="left", maintain_order="left")
+    weight = {goal: _weight(goal, weights) for goal in goals}
+    frame = frame.with_columns(goal_scores)
     scored = [pl.col(score_column(goal)).is_not_null() for goal in goals]
-    weighted = pl.sum_horizontal([pl.col(score_column(g)) * pl.col(weight_of[g]) for g in goals])
-    total = pl.sum_horizontal([pl.when(s).then(pl.col(weight_of[g])).otherwise(0.0) for g, s in zip(goals, scored)])
+    weighted = pl.sum_horizontal([pl.col(score_column(g)) * weight[g] for g in goals])
+    total = pl.sum_horizontal([pl.when(s).then(weight[g]).otherwise(0.0) for g, s in zip(goals, scored)])
     score = pl.when(total > 0).then(weighted / total) if goals else pl.lit(None, pl.Float64)
-    return frame.with_columns(score.cast(pl.Float64).alias(score_column())).drop(list(weight_of.values()))
+    return frame.with_columns(score.cast(pl.Float64).alias(score_column()))
+
+
+def _weight(goal: str, weights: Mapping[str, Mapping[str, float]]) -> pl.Expr:
+    """The goal's weight per row: 1 unless the row's client sets another (a small mapping, not a join)."""
+    other = {client: float(goals[goal]) for client, goals in weights.items() if goals.get(goal, 1) != 1}
+    if not other:
+        return pl.lit(1.0)
+    return pl.col("client").replace_strict(other, default=1.0, return_dtype=pl.Float64)
 
 
 def _goal_score(kpis: tuple[str, ...]) -> pl.Expr:

@@ -29,7 +29,7 @@ from kpi_rules.columns import (
     threshold_column,
     value_column,
 )
-from kpi_rules.evaluate import baseline_value, client_keys, needed_kpis, previous_value
+from kpi_rules.evaluate import RUN, baseline_value, client_keys, needed_kpis, previous_value
 from kpi_rules.model import THRESHOLDS, ClientDef, KpiDef, PlaybookDef
 from kpi_rules.plans import planned_values
 from kpi_rules.targets import REFERENCES
@@ -66,8 +66,9 @@ def apply_targets(
         frame = frame.join(terms.per_period.lazy(), on=["terms", "period_start"], how="left", maintain_order="left")
     available = set(frame.collect_schema().names())
     relative = [kpi for kpi in evaluated if _internal("vs", kpi.id) in available]
-    frame = frame.with_columns(
-        *[previous_value(pl.col(value_column(kpi.id)), by).alias(previous_column(kpi.id)) for kpi in evaluated],
+    # Whether the row before is the client's period before (evaluate numbered the runs): one test for every KPI.
+    frame = frame.with_columns(_follows=pl.col(RUN).shift(1) == pl.col(RUN)).with_columns(
+        *[pl.when(pl.col("_follows")).then(pl.col(value_column(kpi.id)).shift(1)).alias(previous_column(kpi.id)) for kpi in evaluated],
         *[_reference(kpi, available, by, _competitors_named(kpi, clients)).alias(reference_column(kpi.id)) for kpi in relative],
     ).with_columns(
         *[_change(kpi, available).alias(change_column(kpi.id)) for kpi in evaluated],
@@ -146,7 +147,7 @@ def _reference(kpi: KpiDef, available: set[str], by: list[str], named: list[str]
     """The value a relative target is measured against, per the client's ``vs``; ``named`` the competitors named."""
     vs = pl.col(_internal("vs", kpi.id))
     value = pl.col(value_column(kpi.id))
-    reference = pl.when(vs == "baseline").then(baseline_value(value, by)).when(vs == "previous").then(previous_value(value, by))
+    reference = pl.when(vs == "baseline").then(baseline_value(value, by)).when(vs == "previous").then(previous_value(value))
     competitors = competitors_column(kpi.id)
     if competitors in available:
         values = pl.col(competitors).list.eval(pl.element().struct.field("value"))

@@ -206,7 +206,8 @@ def relative_group() -> ScoredGroup:
         goals={"g": GoalDef("g", ("er", "leads"), {"en": "Goal"})},
         kpis={"er": KpiDef("er", parse_formula("1"), {"en": "ER"}, unit="%"), "leads": KpiDef("leads", parse_formula("1"), {"en": "Leads"}, unit="count")},
     )
-    relative = {"er": TargetDef(vs="baseline", change=Change(10, True))}
+    october, november = (PlanPoint(dt.date(2026, month, 1), dt.date(2026, month, days), value) for month, days, value in ((10, 31, 450), (11, 30, 520)))
+    relative = {"er": TargetDef(vs="baseline", change=Change(10, True)), "leads": TargetDef(plan=(october, november))}
     clients = {
         "Acme": ClientDef("Acme", "a.yaml", playbook, ("g",), "month", (), relative, "RUB"),
         "Bolt": ClientDef("Bolt", "b.yaml", playbook, ("g",), "month", (), {}, None),
@@ -255,7 +256,7 @@ def test_json_over_time_is_valid_and_reads_the_rows_thresholds():
     assert october["score"] == 100 and october["goals"] == [{"id": "g", "status": "pass", "score": 100}]
     assert october["kpis"][0] == {
         "id": "er", "value": 3.4, "status": "pass", "target": {"target": 3.3}, "gap": 0.1, "reason": None, "previous": None,
-        "change": None, "projected": None, "vs": "baseline", "reference": 3.0, "competitors": {'Rival "Cafe"': 2.72, "Bean Bar": None},
+        "change": None, "vs": "baseline", "reference": 3.0, "competitors": {'Rival "Cafe"': 2.72, "Bean Bar": None},
         "note": None,
     }
     assert november["kpis"][0]["target"] == {"target": 3.3, "warn": 3.2}

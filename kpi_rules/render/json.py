@@ -157,13 +157,14 @@ def _scorecard_line(group: ScoredGroup, playbook_name: str) -> pl.Expr:
         ]
     parts.append('],"kpis":[')
     columns = set(group.frame.columns)
+    fixed = _fixed_targets(group)
     for index, kpi_id in enumerate(group.kpis):
         parts += [
             ("," if index else "") + f'{{"id":{_text(kpi_id)},"value":',
             _number(value_column(kpi_id)),
             ',"status":"',
             pl.col(status_column(kpi_id)),
-            '","target":', _target(kpi_id, columns),
+            '","target":', pl.col(_target_column(kpi_id)) if kpi_id in fixed else _target(kpi_id, columns),
             ',"gap":', _number(gap_column(kpi_id)),
             ',"reason":', _json_text(pl.col(reason_column_of_kpi(kpi_id))),
             ',"previous":', _number(previous_column(kpi_id)),
@@ -201,7 +202,9 @@ def _optional_keys(kpi_id: str, columns: set[str]) -> list[pl.Expr | str]:
     if estimated_column(kpi_id) in columns:
         parts += [',"estimated":', pl.when(pl.col(estimated_column(kpi_id))).then(pl.lit("true")).otherwise(pl.lit("false"))]
     if projected_column(kpi_id) in columns:
-        parts += [',"projected":', _number(projected_column(kpi_id))]
+        # Only an unfinished period has one: the key is left out of the others.
+        projected = pl.col(projected_column(kpi_id))
+        parts.append(pl.when(projected.is_not_null()).then(pl.concat_str(pl.lit(',"projected":'), _number(projected_column(kpi_id)))).otherwise(pl.lit("")))
     if reference_column(kpi_id) in columns:
         parts += [',"vs":', pl.col(_vs_column(kpi_id)), ',"reference":', _number(reference_column(kpi_id))]
     if competitors_column(kpi_id) in columns:
@@ -248,8 +251,23 @@ def _client_fragments(group: ScoredGroup) -> pl.DataFrame:
     encoded = {
         _vs_column(kpi): [_text(targets[kpi].vs if kpi in targets else None) for targets in distinct] for kpi in relative
     }
+    encoded |= {
+        _target_column(kpi): [_text(targets[kpi].as_dict() or None) if kpi in targets else "null" for targets in distinct]
+        for kpi in _fixed_targets(group)
+    }
     sets = pl.DataFrame({"target_set": range(len(distinct)), **encoded}, schema_overrides=dict.fromkeys(encoded, pl.String))
     return clients.join(sets, on="target_set", how="left").drop("target_set")
+
+
+def _fixed_targets(group: ScoredGroup) -> set[str]:
+    """The KPIs whose thresholds are the same in every period of a client (no plan, no relative target): their
+    text is encoded once per set of targets, not composed for every row (a quarter of the document's time)."""
+    varying = {kpi for client in group.clients.values() for kpi, target in client.targets.items() if target.planned or target.vs}
+    return set(group.kpis) - varying
+
+
+def _target_column(kpi: str) -> str:
+    return f"target_json:{kpi}"
 
 
 def _vs_column(kpi: str) -> str:
