@@ -112,10 +112,8 @@ Sales  ! warn  score 75 (weight 2)
 │             │               │ warn ≥      │           │             │             │              │
 │             │               │ 2.85%)      │           │             │             │              │
 │ Leads       │ 1,200 → 2,480 │ ≥ 2,600     │ ! warn    │   █▅▁ -5.0% │             │ -120;        │
-│             │               │ (warn ≥     │           │             │             │ projected to │
-│             │               │ 2,400)      │           │             │             │ the period's │
-│             │               │             │           │             │             │ end (15 of   │
-│             │               │             │           │             │             │ 30 days)     │
+│             │               │ (warn ≥     │           │             │             │ projected    │
+│             │               │ 2,400)      │           │             │             │              │
 │ Cost per    │    600.00 RUB │ ≥ 450.00    │ ~ waived  │        ▄▄ — │             │ waived until │
 │ lead        │               │ RUB         │           │             │             │ 2026-11-30:  │
 │             │               │             │           │             │             │ rebrand: ads │
@@ -303,7 +301,7 @@ Northwind · 2026-11-01 – 2026-11-30. The period is not over (15 of 30 days): 
 | KPI | value | target | status | change | gap / note |
 |---|--:|---|---|--:|---|
 | ER by followers | 3.40% | ≥ 3.30% (baseline 3.00% +10%; warn ≥ 2.85%) | ✔ pass | +9.7% | +0.10 pp |
-| Leads | 1,200 → 2,480 | ≥ 2,600 (warn ≥ 2,400) | ! warn | -5.0% | -120; projected to the period's end (15 of 30 days) |
+| Leads | 1,200 → 2,480 | ≥ 2,600 (warn ≥ 2,400) | ! warn | -5.0% | -120; projected |
 | Cost per lead | 600.00 RUB | ≥ 450.00 RUB | ~ waived | — | waived until 2026-11-30: rebrand: ads paused |
 | Reach | — |  | ? no data | — | reach is not in the data; waiver until 2026-10-31 expired: rebrand |
 """

@@ -209,8 +209,8 @@ def _render_scorecard(card: Scorecard, console: Console) -> None:
         console.print(Text(f"⚠ {note}", style="yellow"))
     kpis = {kpi.id: kpi for kpi in card.kpis}
     trend = any(kpi.change is not None or len(kpi.history) > 1 for kpi in card.kpis)
-    competitors = any(kpi.competitors for kpi in card.kpis)
     for goal in card.goals:
+        competitors = any(kpis[kpi_id].competitors for kpi_id in goal.kpis)
         title = Text.assemble((goal.label, "bold"), "  ", status_text(goal.status))
         if goal.score is not None:
             title.append(f"  score {format_score(goal.score)}")
@@ -252,8 +252,10 @@ def value_text(kpi: KpiResult, currency: str | None) -> str:
     if kpi.estimated and kpi.value is not None:
         # A row of the data covered days on both sides of the period's boundary and was split over them.
         value = f"≈ {value}"
-    if kpi.projected is not None:
-        value += f" → {format_value(kpi.projected, kpi.unit, currency)}"
+    projected = format_value(kpi.projected, kpi.unit, currency) if kpi.projected is not None else None
+    # A ratio of flows keeps its value at any pace: only a projection that differs is shown beside.
+    if projected is not None and projected != value.removeprefix("≈ "):
+        value += f" → {projected}"
     return value
 
 
@@ -263,8 +265,8 @@ def note_text(kpi: KpiResult, card: Scorecard) -> Text:
     if kpi.estimated and kpi.value is not None:
         parts.append(Text("estimated: a row split over days", style="dim"))
     if kpi.projected is not None:
-        days = f"{card.days_elapsed or card.days_with_data} of {card.days} days"
-        parts.append(Text(f"projected to the period's end ({days})", style="dim"))
+        # The header says how many days the projection stands on.
+        parts.append(Text("projected", style="dim"))
     if kpi.note:
         parts.append(Text(kpi.note, style="yellow"))
     return Text("; ").join(part for part in parts if part.plain)
