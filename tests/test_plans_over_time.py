@@ -211,3 +211,31 @@ def test_a_client_may_be_checked_by_month_and_by_week_in_one_run(tmp_path):
     grains = [card.grain for card in results]
     assert grains == ["week"] * 5 + ["month"]  # 2026-10 overlaps ISO weeks 40 to 44; finer grains first
     assert not [problem for problem in results.problems if problem.is_error]
+
+
+def test_a_plan_in_the_playbook_is_the_agency_wide_one_and_a_client_target_overrides_it(tmp_path):
+    playbook = tmp_path / "agency.yaml"
+    playbook.write_text(
+        f"kpi-rules: 1\nextends: [{PLANS / 'playbook.yaml'}]\ntargets:\n  followers: {{plan: {{2026-09: 5000, 2026-10: 5000}}}}\n",
+        encoding="utf-8",
+    )
+    client = write_client(tmp_path, "goals: [awareness]\n").read_text().replace(str(PLANS / "playbook.yaml"), str(playbook))
+    (tmp_path / "client.yaml").write_text(client, encoding="utf-8")
+    assert kpi(cards(tmp_path / "client.yaml")["2026-10"], "followers").target == {"target": 5000}
+    (tmp_path / "client.yaml").write_text(client + "targets:\n  followers: {target: 5100}\n", encoding="utf-8")
+    assert kpi(cards(tmp_path / "client.yaml")["2026-10"], "followers").status == "pass"
+
+
+def test_a_playbook_plan_of_another_grain_is_named_at_the_client_files_playbook_line(tmp_path):
+    playbook = tmp_path / "agency.yaml"
+    playbook.write_text(
+        f"kpi-rules: 1\nextends: [{PLANS / 'playbook.yaml'}]\ntargets:\n  followers: {{plan: {{2026-W40: 5000}}}}\n", encoding="utf-8"
+    )
+    client = write_client(tmp_path, "goals: [awareness]\n")
+    client.write_text(client.read_text().replace(str(PLANS / "playbook.yaml"), str(playbook)), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        compile_clients([client])
+    assert [str(problem).replace(str(tmp_path) + "/", "") for problem in caught.value.diagnostics] == [
+        'client.yaml:3:11: error KR212 target for "followers" (from the playbook): the period from 2026-09-28 to 2026-10-04 '
+        "is not a month: this client is checked by month"
+    ]
