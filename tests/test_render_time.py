@@ -223,7 +223,7 @@ def relative_group() -> ScoredGroup:
             gap_column("er"): [0.1, -0.2, None], reason_column_of_kpi("er"): [None, None, None],
             previous_column("er"): [None, 3.4, 2.5], change_column("er"): [None, -0.088235294, -0.2],
             projected_column("er"): [None, 3.1, 2.0], reference_column("er"): [3.0, 3.0, None],
-            competitors_column("er"): [[{"name": 'Rival "Cafe"', "value": 2.72}, {"name": "Bean Bar", "value": None}], None, None],
+            competitors_column("er"): [[{"name": 'Rival "Cafe"', "value": 2.72}, {"name": "Bean Bar", "value": 3.1}], [], None],
             note_column("er"): [None, None, None],
             value_column("leads"): [500.0, 300.0, None], status_column("leads"): ["pass", "waived", "no_data"],
             threshold_column("leads", "target"): [450.0, 520.0, None], gap_column("leads"): [50.0, -220.0, None],
@@ -254,15 +254,16 @@ def test_json_over_time_is_valid_and_reads_the_rows_thresholds():
     assert october["score"] == 100 and october["goals"] == [{"id": "g", "status": "pass", "score": 100}]
     assert october["kpis"][0] == {
         "id": "er", "value": 3.4, "status": "pass", "target": {"target": 3.3}, "gap": 0.1, "reason": None, "previous": None,
-        "change": None, "vs": "baseline", "reference": 3.0, "competitors": {'Rival "Cafe"': 2.72, "Bean Bar": None},
+        "change": None, "vs": "baseline", "reference": 3.0, "competitors": {'Rival "Cafe"': 2.72, "Bean Bar": 3.1},
         "note": None,
     }
     assert november["kpis"][0]["target"] == {"target": 3.3, "warn": 3.2}
-    assert (november["kpis"][0]["change"], november["kpis"][0]["projected"], november["kpis"][0]["competitors"]) == (-0.088235, 3.1, None)
+    # No competitor gives the KPI in November: no key.
+    assert (november["kpis"][0]["change"], november["kpis"][0]["projected"], "competitors" in november["kpis"][0]) == (-0.088235, 3.1, False)
     assert november["kpis"][1] == {
         "id": "leads", "value": 300.0, "status": "waived", "target": {"target": 520.0}, "gap": -220.0,
         "reason": "waived until 2026-11-30: rebrand", "previous": 500.0, "change": -0.4, "projected": 600.0, "vs": None,
-        "reference": None, "competitors": None, "note": None,
+        "reference": None, "note": None,
     }
     assert november["summary"]["waived"] == 1 and november["status"] == "fail"
     assert bolt["score"] is None and bolt["goals"][0]["score"] is None

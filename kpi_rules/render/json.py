@@ -208,21 +208,23 @@ def _optional_keys(kpi_id: str, columns: set[str]) -> list[pl.Expr | str]:
     if reference_column(kpi_id) in columns:
         parts += [',"vs":', pl.col(_vs_column(kpi_id)), ',"reference":', _number(reference_column(kpi_id))]
     if competitors_column(kpi_id) in columns:
-        parts += [',"competitors":', _competitors(competitors_column(kpi_id))]
+        parts.append(_competitors(competitors_column(kpi_id)))
     if note_column(kpi_id) in columns:
         parts += [',"note":', _json_text(pl.col(note_column(kpi_id)))]
     return parts
 
 
 def _competitors(column: str) -> pl.Expr:
-    """A list of {name, value} as a JSON object {"Rival Cafe":2.72,"Bean Bar":null}; null without a list."""
+    """A list of {name, value} as the key "competitors":{"Rival Cafe":2.72,"Bean Bar":1.0}; no key where no
+    competitor's data gives the KPI (they publish only some figures)."""
     member = pl.concat_str(
         _json_text(pl.element().struct.field("name")),
         pl.lit(":"),
         pl.element().struct.field("value").round(DECIMALS).cast(pl.String).fill_null("null"),
     )
     members = pl.col(column).list.eval(member).list.join(",")
-    return pl.concat_str(pl.lit("{"), members, pl.lit("}")).fill_null("null")
+    given = pl.col(column).list.len() > 0
+    return pl.when(given).then(pl.concat_str(pl.lit(',"competitors":{'), members, pl.lit("}"))).otherwise(pl.lit(""))
 
 
 def _client_fragments(group: ScoredGroup) -> pl.DataFrame:
