@@ -9,34 +9,18 @@ through an unfinished period: on day 15 of 30 its target is halfway from the las
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
-from kpi_rules.model import PlanPoint, TargetDef
-
-# The period after, per grain, in months or days.
-MONTHS = {"month": 1, "quarter": 3, "year": 12}
-DAYS = {"day": 1, "week": 7}
+from kpi_rules.model import TargetDef
+from kpi_rules.periods import PeriodSpan, grain_periods, period_of
 
 
 def planned_values(target: TargetDef, grain: str) -> dict[dt.date, tuple[float, float | None]]:
     """Period start -> (planned value, planned value of the period before, if planned)."""
-    points = list(_line(*target.line, grain)) if target.line else [(point.start, point.value) for point in target.plan]
-    values = dict(points)
-    return {start: (value, values.get(step(start, grain, -1))) for start, value in points}
-
-
-def _line(first: PlanPoint, last: PlanPoint, grain: str) -> Iterator[tuple[dt.date, float]]:
-    starts = [first.start]
-    while starts[-1] < last.start:
-        starts.append(step(starts[-1], grain, 1))
-    steps = len(starts) - 1
-    for index, start in enumerate(starts):
-        yield start, first.value + (last.value - first.value) * index / steps
-
-
-def step(start: dt.date, grain: str, periods: int) -> dt.date:
-    """The start of the period ``periods`` away (negative: before) from the period starting at ``start``."""
-    if grain in DAYS:
-        return start + dt.timedelta(days=DAYS[grain] * periods)
-    month = start.year * 12 + start.month - 1 + MONTHS[grain] * periods
-    return dt.date(month // 12, month % 12 + 1, 1)
+    if target.line:
+        first, last = target.line
+        starts = [period.start for period in grain_periods(PeriodSpan(first.start, last.end), grain)]
+        steps = len(starts) - 1
+        values = {start: first.value + (last.value - first.value) * index / steps for index, start in enumerate(starts)}
+    else:
+        values = {point.start: point.value for point in target.plan}
+    return {start: (value, values.get(period_of(start - dt.timedelta(days=1), grain).start)) for start, value in values.items()}

@@ -5,30 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-import pytest
 
 from kpi_rules.columns import score_column, status_column
 from kpi_rules.formulas import parse_formula
 from kpi_rules.model import GoalDef, KpiDef, PlanPoint, PlaybookDef, TargetDef
-from kpi_rules.plans import planned_values, step
+from kpi_rules.plans import planned_values
 from kpi_rules.scores import add_scores
 
 D = dt.date
 
 
-@pytest.mark.parametrize(
-    "start, grain, periods, expected",
-    [
-        (D(2026, 12, 1), "month", 1, D(2027, 1, 1)),
-        (D(2026, 1, 1), "month", -1, D(2025, 12, 1)),
-        (D(2026, 10, 1), "quarter", 1, D(2027, 1, 1)),
-        (D(2026, 1, 1), "year", -1, D(2025, 1, 1)),
-        (D(2026, 12, 28), "week", 1, D(2027, 1, 4)),  # ISO week 53 of 2026 runs into 2027
-        (D(2028, 2, 28), "day", 1, D(2028, 2, 29)),  # a leap day
-    ],
-)
-def test_step_moves_by_whole_periods(start, grain, periods, expected):
-    assert step(start, grain, periods) == expected
+def test_a_weekly_plan_across_iso_week_53_knows_the_week_before():
+    weeks = (PlanPoint(D(2026, 12, 28), D(2027, 1, 3), 100), PlanPoint(D(2027, 1, 4), D(2027, 1, 10), 110))
+    assert planned_values(TargetDef(plan=weeks), "week") == {D(2026, 12, 28): (100, None), D(2027, 1, 4): (110, 100)}
 
 
 def test_a_plan_knows_the_planned_value_of_the_period_before():
