@@ -33,17 +33,35 @@ def compile_agreements(
     those of the targets that depend on them (its own, its overrides' and the playbook's it scores)."""
     data = document.data
     grain = data.get("period", "month")
-    competitors = list(data.get("competitors", {}))
-    scored = {kpi for goal in data["goals"] if goal in playbook.goals for kpi in playbook.goals[goal].kpis}
+    goal_sets = [data["goals"], *(override.goals for override in overrides.values() if override.goals)]
     problems: list[Diagnostic] = []
     baseline = None
     if "baseline" in data:
         baseline, problem = _baseline(data["baseline"], grain)
         if problem:
             problems.append(document.diagnostic(("baseline",), "KR215", problem))
+    waivers, found = _waivers(document, playbook, {kpi for goals in goal_sets for kpi in _scored(playbook, goals)})
+    problems += found + _unknown_weighted_goals(document, {goal for goals in goal_sets for goal in goals})
+    timed = {"grain": grain, "has_baseline": baseline is not None, "competitors": list(data.get("competitors", {}))}
+    scored = _scored(playbook, data["goals"])
+    problems += check_timed_targets(document, ("targets",), targets, scored, **timed)
+    for name, override in overrides.items():
+        override_scored = _scored(playbook, override.goals) if override.goals else scored
+        problems += check_timed_targets(document, ("overrides", name, "targets"), {**targets, **override.targets}, override_scored, **timed)
+    weights = {goal: float(weight) for goal, weight in data.get("goal_weights", {}).items()}
+    return Agreements(baseline, waivers, weights), problems
+
+
+def _scored(playbook: PlaybookDef, goals: Collection[str]) -> set[str]:
+    """The KPIs of the goals (an unknown goal is reported by compile)."""
+    return {kpi for goal in goals if goal in playbook.goals for kpi in playbook.goals[goal].kpis}
+
+
+def _waivers(document: Document, playbook: PlaybookDef, scored: Collection[str]) -> tuple[dict[str, WaiverDef], list[Diagnostic]]:
     waivers: dict[str, WaiverDef] = {}
+    problems = []
     suggest = Suggestions(playbook.kpis)
-    for kpi, fields in data.get("waivers", {}).items():
+    for kpi, fields in document.data.get("waivers", {}).items():
         try:
             until = dt.date.fromisoformat(fields["until"].strip())
         except ValueError:
@@ -55,18 +73,16 @@ def compile_agreements(
             message = f'waiver for "{kpi}", which none of the goals scored here has: it waives nothing'
             problems.append(document.diagnostic(("waivers", kpi), "KR214", message, key=True).as_warning())
         waivers[kpi] = WaiverDef(until, fields["reason"])
-    weights = data.get("goal_weights", {})
-    goal_suggest = Suggestions(data["goals"])
-    for goal in weights:
-        if goal not in data["goals"]:
-            message = f'weight for goal "{goal}", which this client file does not score{goal_suggest(goal)}'
-            problems.append(document.diagnostic(("goal_weights", goal), "KR205", message, key=True))
-    timed = {"grain": grain, "has_baseline": baseline is not None, "competitors": competitors}
-    problems += check_timed_targets(document, ("targets",), targets, scored, **timed)
-    for name, override in overrides.items():
-        override_scored = {kpi for goal in override.goals for kpi in playbook.goals[goal].kpis} if override.goals else scored
-        problems += check_timed_targets(document, ("overrides", name, "targets"), {**targets, **override.targets}, override_scored, **timed)
-    return Agreements(baseline, waivers, {goal: float(weight) for goal, weight in weights.items()}), problems
+    return waivers, problems
+
+
+def _unknown_weighted_goals(document: Document, goals: Collection[str]) -> list[Diagnostic]:
+    suggest = Suggestions(goals)
+    return [
+        document.diagnostic(("goal_weights", goal), "KR205", f'weight for goal "{goal}", which this client file does not score{suggest(goal)}', key=True)
+        for goal in document.data.get("goal_weights", {})
+        if goal not in goals
+    ]
 
 
 def check_timed_targets(
