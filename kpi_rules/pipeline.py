@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 YAML_SUFFIXES = (".yaml", ".yml")
+KEYS = ["group", "client", "period_start"]  # a row of the aggregated frame: a client of a client file, in a period
 
 
 def discover(paths: list[Path]) -> dict[Path, bool]:
@@ -204,10 +205,7 @@ def _evaluate(
     import polars as pl
 
     from kpi_rules.columns import value_column
-    from kpi_rules.competitors import attach_competitors
     from kpi_rules.data.ranges import estimated_columns
-    from kpi_rules.evaluate import evaluate
-    from kpi_rules.pacing import has_unfinished, projected_values
     from kpi_rules.scores import add_scores
     from kpi_rules.thresholds import apply_targets
 
@@ -219,17 +217,13 @@ def _evaluate(
         # A client in two files is scored for the first only: leave out the other file's rows.
         keys = pl.DataFrame(list(scored), schema={"group": pl.Int32, "client": pl.String}, orient="row")
         periods = periods.join(keys, on=["group", "client"], how="semi")
-    selected = None if period == ALL else _select_periods(periods.select("group", "client", "period_start", "period_end", "complete"), period, span)
-    values = evaluate(periods.lazy(), batch.playbook, batch.kpis)
-    if rivals.height:
-        values = attach_competitors(values, evaluate(rivals.lazy(), batch.playbook, batch.kpis), owners, batch.kpis)
-    if has_unfinished(periods if selected is None else periods.join(selected, on=["group", "client", "period_start"], how="semi")):
-        keys = ["group", "client", "period_start"]
-        values = values.join(projected_values(periods, batch.playbook, batch.kpis, keys), on=keys, how="left", maintain_order="left")
-    evaluated = apply_targets(values, batch.playbook, members, batch.kpis, plans=not (span and span.is_range))
+    selected = None if period == ALL else _select_periods(periods.select(*KEYS, "period_end", "complete"), period, span)
+    values = _values(batch, periods, rivals, owners, selected)
+    range_period = bool(span and span.is_range)
+    evaluated = apply_targets(values, batch.playbook, members, batch.kpis, plans=not range_period)
     evaluated = evaluated.with_columns(estimated_columns(batch.playbook, batch.kpis, periods.columns)).collect()
     history = evaluated.select("client", "period_start", *[value_column(kpi) for kpi in batch.kpis])
-    chosen = evaluated if selected is None else evaluated.join(selected, on=["group", "client", "period_start"], how="semi")
+    chosen = evaluated if selected is None else evaluated.join(selected, on=KEYS, how="semi")
     chosen = chosen.with_columns(
         order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)
     ).sort("order", "period_start")
@@ -246,9 +240,23 @@ def _evaluate(
     for goals, named in by_goals.items():
         frame = chosen if len(by_goals) == 1 else chosen.filter(pl.col("client").is_in(list(named)))
         frame = add_scores(frame, batch.playbook, goals, {name: client.goal_weights for name, client in named.items()})
-        range_period = bool(span and span.is_range)
         groups.append(ScoredGroup(frame, batch.playbook, goals, next(iter(named.values())).kpis, named, history, range_period))
     return groups, missing
+
+
+def _values(batch: _Batch, periods, rivals, owners: dict[int, tuple[int, int]], selected):
+    """The KPIs' values, with the competitors' beside them and, where a selected period is unfinished, the
+    values at its pace."""
+    from kpi_rules.competitors import attach_competitors
+    from kpi_rules.evaluate import evaluate
+    from kpi_rules.pacing import has_unfinished, projected_values
+
+    values = evaluate(periods.lazy(), batch.playbook, batch.kpis)
+    if rivals.height:
+        values = attach_competitors(values, evaluate(rivals.lazy(), batch.playbook, batch.kpis), owners, batch.kpis)
+    if has_unfinished(periods if selected is None else periods.join(selected, on=KEYS, how="semi")):
+        values = values.join(projected_values(periods, batch.playbook, batch.kpis, KEYS), on=KEYS, how="left", maintain_order="left")
+    return values
 
 
 def _with_baselines(periods, clients: list[ClientDef]):
@@ -277,11 +285,10 @@ def _parse_span(period: str) -> PeriodSpan:
 
 
 def _select_periods(periods, period: str, span: PeriodSpan | None):
-    """The keys of the periods to show: a client's latest complete one, its current one, all, or those in a span."""
+    """The keys of the periods to show: a client's latest complete one, its current one, or those in a span (all
+    of them are shown without selecting)."""
     import polars as pl
 
-    if period == ALL:
-        return periods
     if span is not None and span.is_range:
         # The range is one period: the block of its days (the blocks before it are its history).
         return periods.filter(pl.col("period_start") == span.start)
@@ -293,7 +300,7 @@ def _select_periods(periods, period: str, span: PeriodSpan | None):
     else:
         # Latest: the last period the data covers completely, else the last there is.
         chosen = periods.group_by("group", "client").agg(pl.coalesce(pl.col("period_start").filter(pl.col("complete")).max(), last).alias("period_start"))
-    return periods.join(chosen, on=["group", "client", "period_start"], how="semi")
+    return periods.join(chosen, on=KEYS, how="semi")
 
 
 def _no_period(path: str, names: list[str], evaluated, period: str) -> Diagnostic:
