@@ -39,6 +39,11 @@ app = typer.Typer(
 )
 
 
+def _lower_case(value: str) -> str:
+    """Language codes are read case-insensitively: --lang RU is ru."""
+    return value.lower()
+
+
 class OutputFormat(str, Enum):
     table = "table"
     json = "json"
@@ -85,7 +90,7 @@ def check(
         str, typer.Option(help="Exit 1 when a KPI has one of these statuses: a comma list of fail, warn (or worse), no_data, info; or never.")
     ] = "fail",
     strict: Annotated[bool, typer.Option("--strict", help="Warnings (data quality, ignored targets) count as errors: exit 2.")] = False,
-    lang: Annotated[str, typer.Option(help="Language of KPI and goal labels, e.g. ru (falls back to en).")] = "en",
+    lang: Annotated[str, typer.Option(help="Language of KPI and goal labels, e.g. ru (falls back to en).", callback=_lower_case)] = "en",
     details: Annotated[
         Optional[bool],
         typer.Option(
@@ -180,7 +185,7 @@ def _compile_playbook(reference: str):
 
 
 PlaybookArgument = Annotated[str, typer.Argument(help="A playbook or client file, or builtin:NAME.", show_default=True)]
-LangOption = Annotated[str, typer.Option(help="Label language, e.g. ru or pl (falls back to en).")]
+LangOption = Annotated[str, typer.Option(help="Label language, e.g. ru or pl (falls back to en).", callback=_lower_case)]
 
 
 @app.command("list")

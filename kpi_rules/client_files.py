@@ -74,6 +74,7 @@ def compile_client_file(compiler: Compiler, path: Path, *, skip_playbook: bool =
         waivers=agreements.waivers,
         goal_weights=agreements.goal_weights,
         timezone=data.get("timezone"),
+        lang=data["lang"].lower() if "lang" in data else None,
         competitors=competitors,
     )
     return ClientGroupDef(document.path, names, template, overrides, tuple(warnings), document.position(("data",), key=True))

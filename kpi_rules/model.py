@@ -236,6 +236,7 @@ class ClientDef:
     waivers: Mapping[str, WaiverDef] = field(default_factory=dict)
     goal_weights: Mapping[str, float] = field(default_factory=dict)  # goal -> weight in the score (default 1)
     timezone: str | None = None  # IANA name: timestamps are converted to it before periods are cut
+    lang: str | None = None  # the language of the client's reports (lower case); --lang overrides it
 
     @cached_property
     def kpis(self) -> tuple[str, ...]:
