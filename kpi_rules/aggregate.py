@@ -14,6 +14,11 @@ Two kinds of column feed the data-quality warnings (kpi_rules.quality): per flow
 whether a row of the period has it below 0 (``negative:<metric>``), and per stock,
 its smaller value on the date it is taken from (``smaller:<metric>``: below the
 stock when that day has two different values).
+
+Where the rows carry a time of day (a ``date_time`` column: see data.cells), a stock is taken at its latest
+(``last``) or earliest (``first``) moment, not merely its last day: of two posts on 31 October, 10,250
+followers at 09:00 and 10,240 at 21:00, the period's followers are 10,240. A row without a time (a daily
+export beside a per-post one) stands at the start of its day. Two rows at the same moment still take the larger.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import polars as pl
 
 from kpi_rules.columns import mean_column, reason_column, split_column
+from kpi_rules.data.cells import MOMENT
 from kpi_rules.model import MetricDef
 from kpi_rules.periods import PeriodSpan, period_length, period_name, period_start
 
@@ -77,15 +83,19 @@ def aggregate(
     schema = rows.collect_schema()
     fixed = {m.id for m in present if m.agg == "sum" and schema[m.id].is_float() and (m.unit != "count" or splits)}
     masks = [f"negative_mask:{index}" for index in range(len(_masked(flows)))]
+    moment = "date"
+    if stocks and MOMENT in columns:
+        moment = "moment"
+        rows = rows.with_columns(pl.coalesce(MOMENT, pl.col("date").cast(pl.Datetime("us"))).alias(moment))
     if stocks:
-        # A stock's value is the one on its last (first) date with a value: that date is found first, in a
+        # A stock's value is the one on its last (first) date (moment) with a value: that is found first, in a
         # small pass, so that the main aggregation needs no sorting and can run streaming.
-        dates = rows.group_by(keys).agg(*[_stock_date(metric) for metric in stocks])
+        dates = rows.group_by(keys).agg(*[_stock_date(metric, moment) for metric in stocks])
         rows = rows.join(dates, on=keys, how="left", nulls_equal=True)
     # Means of row values travel as sum and count, so that rows of every channel weigh the same.
     # Without a channel column the first step is already per client: one pass over the rows.
     per_group = rows.group_by(keys).agg(
-        *[expression for metric in present for expression in _within_channel(metric, metric.id in fixed)],
+        *[expression for metric in present for expression in _within_channel(metric, metric.id in fixed, moment)],
         *[_fixed_sum(pl.col(f"row:{name}"), FIXED_ROW_VALUE).alias(f"sum:{name}") for name in row_values],
         *[pl.col(f"row:{name}").count().alias(f"count:{name}") for name in row_values],
         *[pl.col(split).any() for split in splits],
@@ -146,14 +156,15 @@ def aggregate(
     )
 
 
-def _within_channel(metric: MetricDef, fixed: bool) -> list[pl.Expr]:
+def _within_channel(metric: MetricDef, fixed: bool, moment: str = "date") -> list[pl.Expr]:
     value = pl.col(metric.id)
     match metric.agg:
         case "sum":
             return [pl.when(value.count() > 0).then(_fixed_sum(value, FIXED) if fixed else value.sum()).alias(metric.id)]
         case "last" | "first":
-            # By date, not file order (exports often come newest first); of two rows on that date, the larger.
-            on_date = pl.when(pl.col("date") == pl.col(f"date:{metric.id}")).then(value)
+            # By date (and time), not file order (exports often come newest first); of two rows at that moment,
+            # the larger.
+            on_date = pl.when(pl.col(moment) == pl.col(f"date:{metric.id}")).then(value)
             return [on_date.max().alias(metric.id), on_date.min().alias(smaller_column(metric.id))]
         case "mean" | "min" | "max":
             return [getattr(value, metric.agg)().alias(metric.id)]
@@ -182,8 +193,8 @@ def _negative_masks(flows: list[str]) -> list[pl.Expr]:
     ]
 
 
-def _stock_date(metric: MetricDef) -> pl.Expr:
-    dates = pl.when(pl.col(metric.id).is_not_null()).then(pl.col("date"))
+def _stock_date(metric: MetricDef, moment: str = "date") -> pl.Expr:
+    dates = pl.when(pl.col(metric.id).is_not_null()).then(pl.col(moment))
     return (dates.max() if metric.agg == "last" else dates.min()).alias(f"date:{metric.id}")
 
 

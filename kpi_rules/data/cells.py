@@ -13,6 +13,11 @@ taken, so a post at 22:30 UTC on 31 October counts in November in Moscow. A time
 already local time, as exports write it (Meta's "Publish time" is in the account's zone): its day is kept. A
 plain date is already a day of the client's calendar and is kept. Without ``timezone:`` a timestamp's own day
 counts, as written.
+
+The time of day is kept where the date cells carry one: a ``date_time`` column (local time, as the day is
+taken) beside ``date``, so that a stock (followers, agg ``last``) of per-post rows is the one of the day's
+latest post, not the day's largest value. A source whose date cells are plain dates gets no such column (the
+first rows of a text column are looked at to tell).
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ MAX_CELL_PROBLEMS_PER_COLUMN = 5
 # What exports write in the date cell of a total row (Russian, English, Polish, German).
 TOTAL_WORDS = frozenset({"итого", "итог", "всего", "total", "totals", "grand total", "razem", "suma", "podsumowanie", "gesamt"})
 ROW = "__row"
+MOMENT = "date_time"
+# Rows looked at to tell whether a text date column carries times.
+TIME_SAMPLE_ROWS = 1000
 SPACES = r"[\s\u00a0\u202f]"
 # An ISO date, optionally with a time (seconds and fractions optional) and an offset: Z, UTC, +03, +0300, +03:00.
 TIMESTAMP = (
@@ -51,14 +59,14 @@ def type_rows(source: SourceDef, raw: RawTable, plan: ColumnPlan) -> TypedRows:
     if source.where:
         frame = frame.filter(*[_kept(column, values, raw.headers) for column, values in source.where])
     if isinstance(frame, pl.LazyFrame):
-        return TypedRows(frame.select(_typed(source, plan, frame.collect_schema(), strict=True)))
+        return TypedRows(frame.select(_typed(source, plan, frame.collect_schema(), frame, strict=True)))
     # Empty rows inside a spreadsheet's table are no data; their numbers stay counted for the positions.
     frame = frame.with_row_index(ROW).filter(~pl.all_horizontal(pl.exclude(ROW).is_null()))
     frame, problems = _without_total_rows(source, raw, plan, frame)
     problems += raw.warnings
     parsed = frame.select(pl.col(ROW), *_cells(source, plan, frame.schema))
     bad_rows, cell_problems = _bad_cells(source, raw, plan, frame, parsed)
-    typed = frame.select(pl.col(ROW), *_typed(source, plan, frame.schema, strict=False))
+    typed = frame.select(pl.col(ROW), *_typed(source, plan, frame.schema, frame, strict=False))
     excluded: frozenset[str] = frozenset()
     if cell_problems:
         if "client" not in plan.feeds:
@@ -73,9 +81,11 @@ def _kept(column: str, values: tuple[str, ...], headers: list[str]) -> pl.Expr:
     return pl.col(where_header(column, headers)).cast(pl.String).str.strip_chars().is_in(list(values))
 
 
-def _typed(source: SourceDef, plan: ColumnPlan, schema: pl.Schema, *, strict: bool) -> list[pl.Expr]:
+def _typed(source: SourceDef, plan: ColumnPlan, schema: pl.Schema, frame: pl.DataFrame | pl.LazyFrame, *, strict: bool) -> list[pl.Expr]:
     """date, date_end, client, channel and the metrics, each from the columns that feed it."""
     expressions = [_date(plan.feeds["date"][0], schema, source).alias("date")]
+    if has_times(frame, plan.feeds["date"][0], schema, source):
+        expressions.append(_moment(plan.feeds["date"][0], schema, source).alias(MOMENT))
     if "date_end" in plan.feeds:
         expressions.append(_date(plan.feeds["date_end"][0], schema, source).alias("date_end"))
     elif source.rows in ("week", "month"):
@@ -128,6 +138,68 @@ def _date(header: str, schema: pl.Schema, source: SourceDef) -> pl.Expr:
         return _iso_day_in_zone(text, zone)
     # ISO dates, or ISO timestamps of per-post exports ("2026-10-05 14:30"): the day is what counts.
     return text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+
+def has_times(frame: pl.DataFrame | pl.LazyFrame, header: str, schema: pl.Schema, source: SourceDef) -> bool:
+    """Whether the date cells carry a time of day: a datetime column, a format with hours, or ISO text with a
+    time in the first rows."""
+    dtype = schema[header]
+    if isinstance(dtype, pl.Datetime):
+        return True
+    if dtype == pl.Date:
+        return False
+    if source.date_format:
+        return any(code in source.date_format for code in ("%H", "%M", "%S", "%T"))
+    sample = frame.head(TIME_SAMPLE_ROWS).select(pl.col(header).cast(pl.String).str.strip_chars().str.contains(r"^\d{4}-\d{2}-\d{2}[T ]\d").any())
+    found = sample.collect() if isinstance(sample, pl.LazyFrame) else sample
+    return bool(found.item())
+
+
+def _moment(header: str, schema: pl.Schema, source: SourceDef) -> pl.Expr:
+    """The date cell as a local date and time (no zone), taken as the day is (see ``_date``); a plain date at
+    midnight. What orders the rows of one day."""
+    column, dtype, date_format, zone = pl.col(header), schema[header], source.date_format, source.timezone
+    if isinstance(dtype, pl.Datetime):
+        return _local(column, zone, aware=dtype.time_zone is not None)
+    text = column.cast(pl.String).str.strip_chars()
+    if date_format:
+        aware = re.search(r"%[:#]*z", date_format) is not None
+        return _local(text.str.to_datetime(date_format, strict=False), zone, aware=aware)
+    parts = text.str.extract_groups(TIMESTAMP)
+    written = _clock(parts)
+    if not zone:
+        return written
+    has_offset = parts.struct.field("utc").is_not_null() | parts.struct.field("sign").is_not_null()
+    return pl.when(has_offset).then(_local(_instant(parts), zone, aware=True)).otherwise(written)
+
+
+def _local(timestamps: pl.Expr, zone: str | None, *, aware: bool) -> pl.Expr:
+    if not aware:
+        return timestamps.cast(pl.Datetime("us"))
+    if zone is None:
+        return timestamps.dt.replace_time_zone(None).cast(pl.Datetime("us"))
+    return timestamps.dt.convert_time_zone(zone).dt.replace_time_zone(None).cast(pl.Datetime("us"))
+
+
+def _clock(parts: pl.Expr) -> pl.Expr:
+    """The date and time as written (a missing time: midnight), without regard to an offset."""
+    day = parts.struct.field("date").str.to_date("%Y-%m-%d", strict=False)
+
+    def number(name: str) -> pl.Expr:
+        return parts.struct.field(name).cast(pl.Int64).fill_null(0)
+
+    return day.cast(pl.Datetime("us")) + pl.duration(hours=number("hour"), minutes=number("minute"), seconds=number("second"))
+
+
+def _instant(parts: pl.Expr) -> pl.Expr:
+    """The UTC instant of an ISO timestamp with an offset."""
+
+    def number(name: str) -> pl.Expr:
+        return parts.struct.field(name).cast(pl.Int64)
+
+    offset = (number("offset_hours") * 60 + number("offset_minutes").fill_null(0)).fill_null(0)
+    offset = pl.when(parts.struct.field("sign") == "-").then(-offset).otherwise(offset)
+    return (_clock(parts) - pl.duration(minutes=offset)).dt.replace_time_zone("UTC")
 
 
 def _day_in_zone(timestamps: pl.Expr, zone: str | None, *, aware: bool) -> pl.Expr:
