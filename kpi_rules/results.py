@@ -110,6 +110,7 @@ class Scorecard:
     kpis: tuple[KpiResult, ...]
     score: float | None = None  # the goals' scores, weighted by goal_weights
     days_elapsed: int | None = None  # of an unfinished period: the days up to the data's last day
+    lang: str = "en"  # the report's language: the run's --lang, else the client file's lang:, else en
 
     @property
     def status(self) -> str:
@@ -144,15 +145,17 @@ class ScoredGroup:
         """The clients' grain, or "range" for a date range scored as one period (2026-11-01..2026-11-03)."""
         return "range" if self.range_period else next(iter(self.clients.values())).grain
 
-    def scorecards(self, lang: str) -> Iterator[tuple[tuple[int, int, dt.date], Scorecard]]:
+    def scorecards(self, lang: str | None) -> Iterator[tuple[tuple[int, int, dt.date], Scorecard]]:
         """Each row as a Scorecard, with the key that puts it in report order."""
         # A client checked by month and by week too comes once per grain, each in period order.
         grain = GRAINS.index(next(iter(self.clients.values())).grain) if self.clients else 0
         for row in self.frame.iter_rows(named=True):
             yield (row["order"], grain, row["period_start"]), self._scorecard(row, lang)
 
-    def _scorecard(self, row: dict, lang: str) -> Scorecard:
+    def _scorecard(self, row: dict, lang: str | None) -> Scorecard:
         client = self.clients[row["client"]]
+        # --lang given for the run overrides the client file's lang:.
+        lang = lang or client.lang or "en"
         history = self._history(row)
         kpis = []
         for kpi_id in self.kpis:
@@ -203,6 +206,7 @@ class ScoredGroup:
             kpis=tuple(kpis),
             score=row.get(score_column()),
             days_elapsed=row.get("days_elapsed") if _unfinished(row) else None,
+            lang=lang,
         )
 
     def _history(self, row: dict) -> dict[str, tuple[float | None, ...]]:
@@ -249,7 +253,7 @@ class Results:
     """Every scorecard of a check; iterating gives Scorecard objects in report order (client, then period)."""
 
     groups: tuple[ScoredGroup, ...]
-    lang: str = "en"
+    lang: str | None = "en"  # --lang; None: each client file's lang: (else en)
     problems: tuple[Diagnostic, ...] = ()  # errors of the client files left out, and warnings
     over_time: bool = False  # several periods were asked for (--period all, 2026-Q3 by month): a KPI x period view suits
 

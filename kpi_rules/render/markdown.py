@@ -6,16 +6,17 @@ from __future__ import annotations
 from kpi_rules.formulas import FUNCTIONS
 from kpi_rules.model import AGGREGATIONS, PERIOD_NAMES, PlaybookDef
 from kpi_rules.render.reference import kpi_facts
-from kpi_rules.render.table import (
-    STATUS_STYLE,
+from kpi_rules.i18n import N_, translate
+from kpi_rules.render.formatting import (
     describe_target,
     format_change,
+    format_date,
     format_kpi_target,
     format_score,
-    note_text,
+    format_weight,
     period_label,
-    value_text,
 )
+from kpi_rules.render.table import note_text, status_label, value_text
 from kpi_rules.results import Scorecard
 
 
@@ -62,28 +63,33 @@ def render_markdown(playbook: PlaybookDef, lang: str, command: str) -> str:
 
 
 def render_markdown_scorecards(scorecards: list[Scorecard]) -> str:
-    """Each scorecard as a heading with its status and score, then a table per goal, as the terminal shows it."""
+    """Each scorecard as a heading with its status and score, then a table per goal, as the terminal shows it,
+    in the scorecard's language."""
     lines: list[str] = []
     for card in scorecards:
-        score = f" · score {format_score(card.score)}/100" if card.score is not None else ""
-        lines += [f"## {card.client} · {period_label(card.grain, card.start, card.end)} · {STATUS_STYLE[card.status][0]}{score}", ""]
-        facts = f"{card.playbook} · {card.start} – {card.end}"
+        lang = card.lang
+        score = " · " + translate("score {score}/100", lang, score=format_score(card.score)) if card.score is not None else ""
+        lines += [f"## {card.client} · {period_label(card.grain, card.start, card.end)} · {status_label(card.status, lang)}{score}", ""]
+        facts = f"{card.playbook} · {format_date(card.start, lang)} – {format_date(card.end, lang)}"
         if card.days_elapsed is not None:
-            facts += f". The period is not over ({card.days_elapsed} of {card.days} days): checked on its pace."
+            facts += ". " + translate("The period is not over ({elapsed} of {days} days): checked on its pace.", lang, elapsed=card.days_elapsed, days=card.days)
         elif card.days_with_data < card.days:
-            facts += f". Data on {card.days_with_data} of {card.days} days."
+            facts += ". " + translate("Data on {count} of {days} days.", lang, count=card.days_with_data, days=card.days)
         lines += [facts, ""]
         kpis = {kpi.id: kpi for kpi in card.kpis}
+        headings = [translate(text, lang) for text in (N_("KPI"), N_("value"), N_("target"), N_("status"), N_("change"), N_("gap / note"))]
         for goal in card.goals:
-            title = f"### {goal.label} · {STATUS_STYLE[goal.status][0]}"
+            title = f"### {goal.label} · {status_label(goal.status, lang)}"
             if goal.score is not None:
-                title += f" · score {format_score(goal.score)}" + (f" (weight {goal.weight:g})" if goal.weight != 1 else "")
-            lines += [title, "", "| KPI | value | target | status | change | gap / note |", "|---|--:|---|---|--:|---|"]
+                title += " · " + translate("score {score}", lang, score=format_score(goal.score))
+                if goal.weight != 1:
+                    title += " " + translate("(weight {weight})", lang, weight=format_weight(goal.weight, lang))
+            lines += [title, "", _row(*headings), "|---|--:|---|---|--:|---|"]
             for kpi in (kpis[kpi_id] for kpi_id in goal.kpis):
                 lines.append(
                     _row(
-                        kpi.label, value_text(kpi, card.currency), format_kpi_target(kpi, card.currency), STATUS_STYLE[kpi.status][0],
-                        format_change(kpi.change), note_text(kpi, card).plain,
+                        kpi.label, value_text(kpi, card.currency, lang), format_kpi_target(kpi, card.currency, lang),
+                        status_label(kpi.status, lang), format_change(kpi.change, lang), note_text(kpi, card).plain,
                     )
                 )
             lines.append("")
