@@ -39,9 +39,9 @@ app = typer.Typer(
 )
 
 
-def _lower_case(value: str) -> str:
-    """Language codes are read case-insensitively: --lang RU is ru."""
-    return value.lower()
+def _lower_case(value: str | None) -> str | None:
+    """Language codes are read case-insensitively: --lang RU is ru (None: not given)."""
+    return value.lower() if value else value
 
 
 class OutputFormat(str, Enum):
@@ -90,7 +90,7 @@ def check(
         str, typer.Option(help="Exit 1 when a KPI has one of these statuses: a comma list of fail, warn (or worse), no_data, info; or never.")
     ] = "fail",
     strict: Annotated[bool, typer.Option("--strict", help="Warnings (data quality, ignored targets) count as errors: exit 2.")] = False,
-    lang: Annotated[str, typer.Option(help="Language of KPI and goal labels, e.g. ru (falls back to en).", callback=_lower_case)] = "en",
+    lang: Annotated[Optional[str], typer.Option(help="Report language: en, ru or pl (labels in any language the playbook has). Default: each client file's lang:, else en.", callback=_lower_case, show_default=False)] = None,
     details: Annotated[
         Optional[bool],
         typer.Option(
