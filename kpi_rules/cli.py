@@ -45,9 +45,15 @@ def _lower_case(value: str | None) -> str | None:
 
 
 class OutputFormat(str, Enum):
+    """The keys of kpi_rules.render.RENDERERS (a test keeps them equal; rich is not imported to list them)."""
+
     table = "table"
     json = "json"
     markdown = "markdown"
+    csv = "csv"
+    junit = "junit"
+    github = "github"
+    xlsx = "xlsx"
 
 
 def _version(value: bool) -> None:
@@ -84,8 +90,20 @@ def check(
         str,
         typer.Option(help="2026-10, 2026-W42, 2026-Q4, 2026, 2026-10-05, a range 2026-11-01..2026-11-03 (scored as one period), latest (the last complete period), current (the unfinished one, on its pace) or all."),
     ] = "latest",
-    output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
-    output: Annotated[Optional[Path], typer.Option(help="Write to this file instead of the terminal.")] = None,
+    output_format: Annotated[
+        Optional[OutputFormat],
+        typer.Option("--format", help="Format of the terminal's output (default table), and of an --output whose suffix names none.", show_default=False),
+    ] = None,
+    output: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            help=(
+                "Write to this file instead of the terminal; repeat for several. The format follows the suffix "
+                "(.txt table, .json, .md markdown, .csv, .xml junit, .xlsx), or FORMAT=PATH names it; - is the terminal."
+            ),
+            show_default=False,
+        ),
+    ] = None,
     fail_on: Annotated[
         str, typer.Option(help="Exit 1 when a KPI has one of these statuses: a comma list of fail, warn (or worse), no_data, info; or never.")
     ] = "fail",
@@ -101,9 +119,9 @@ def check(
     ] = None,
 ) -> None:
     """Score clients' data against their KPIs: a pass/warn/fail scorecard per client and period."""
-    from kpi_rules.output import check_output, inputs_of, open_output
+    from kpi_rules.output import inputs_of, open_output, plan_outputs
     from kpi_rules.pipeline import compile_clients, score
-    from kpi_rules.render import RENDERERS, make_console
+    from kpi_rules.render import BINARY, RENDERERS, SUFFIXES, make_console, prepare
 
     from kpi_rules.results import failing_statuses
 
@@ -111,15 +129,20 @@ def check(
         failing = _option("--fail-on", failing_statuses, fail_on)
         groups = compile_clients(paths)
         inputs = inputs_of(groups)
-        if output is not None:
-            check_output(output, inputs)  # before scoring, which can take a while
+        # Every output checked before scoring, which can take a while.
+        explicit = output_format.value if output_format else None
+        outputs = plan_outputs(output or (), explicit, formats=RENDERERS, suffixes=SUFFIXES, binary=BINARY, inputs=inputs)
+        for planned in outputs:
+            prepare(planned.format)
         results = score(groups, period, lang)
-        renderer = RENDERERS[output_format.value]
-        if output is None:
-            renderer(results, make_console(), details)
-        else:
-            with open_output(output, inputs=inputs) as stream:
-                renderer(results, make_console(stream, to_file=True), details)
+        for planned in outputs:
+            renderer = RENDERERS[planned.format]
+            if planned.path is None:
+                renderer(results, make_console(), details)
+            else:
+                # Each file whole or not at all.
+                with open_output(planned.path, binary=planned.format in BINARY, inputs=inputs) as stream:
+                    renderer(results, stream if planned.format in BINARY else make_console(stream, to_file=True), details)
     # The clients that could be scored are shown; the problems of the others (and warnings) come after.
     raise typer.Exit(_report_problems(results.problems, strict) or results.exit_code(failing))
 

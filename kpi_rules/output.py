@@ -7,6 +7,9 @@ of hundreds of megabytes costs more than the rest of the write. On Linux the tem
 (O_TMPFILE), so even kill -9 leaves nothing behind; elsewhere it gets a recognisable name, and the next
 write in that folder removes those of processes that no longer exist.
 Problems are diagnostics: KR001 (cannot write there) and KR005 (the output is an input of the run).
+
+``plan_outputs`` reads the --output options of a run that writes several (``--output report.md --output
+scores.json``, ``--output html=report.htm``, ``-`` for the terminal) and checks every file before any work.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ import re
 import secrets
 import socket
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from kpi_rules.diagnostics import Diagnostic, InputError
+from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
 
 if TYPE_CHECKING:
     from kpi_rules.model import ClientGroupDef
@@ -42,6 +46,98 @@ def inputs_of(groups: Iterable[ClientGroupDef]) -> list[str]:
         for sources in (group.template.sources, *(data for _, data in group.template.competitors))
         for file in (group.path, *group.playbook.files, *(str(source.path) for source in sources))
     ]
+
+
+STDOUT = "-"
+# FORMAT=PATH: a format's name is a word; anything else before "=" is part of a file name (./a=b.csv).
+_NAMED = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)=(.*)", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class PlannedOutput:
+    format: str
+    path: Path | None  # None: the terminal (standard output)
+
+
+def plan_outputs(
+    values: Iterable[str],
+    explicit_format: str | None,
+    *,
+    formats: Collection[str],
+    suffixes: Mapping[str, str],
+    binary: Collection[str] = (),
+    default_format: str = "table",
+    inputs: Iterable[str | Path] = (),
+) -> list[PlannedOutput]:
+    """Where a run writes and in which format; InputError (every problem at once) unless all can be written.
+
+    Each value is PATH (the format follows the suffix, else ``explicit_format``), FORMAT=PATH, or ``-`` (the
+    terminal, in ``explicit_format``). No value: the terminal. An explicit format that no output uses is an error
+    (``--format json --output report.txt`` would otherwise write a table).
+    """
+    values = list(values)
+    inputs = list(inputs)
+    if not values:
+        values = [STDOUT]
+    planned: list[PlannedOutput] = []
+    problems: list[Diagnostic] = []
+    seen: dict[str, str] = {}
+    listed = ", ".join(sorted(formats))
+    for value in values:
+        named = _NAMED.fullmatch(value)
+        name, text = (named[1].lower(), named[2]) if named else (None, value)
+        if name is not None and name not in formats:
+            problems.append(_option_problem(
+                f'--output {value}: unknown format "{name}"{did_you_mean(name, formats)}; formats: {listed} '
+                f"(a file whose name has =: ./{value})"
+            ))
+            continue
+        if text == STDOUT:
+            chosen = name or explicit_format or default_format
+            if chosen in binary:
+                problems.append(_option_problem(f"{chosen} is written to a file: give --output report{_suffix_of(chosen, suffixes)}"))
+            elif STDOUT in seen:
+                problems.append(_option_problem("- (the terminal) is named twice"))
+            else:
+                seen[STDOUT] = value
+                planned.append(PlannedOutput(chosen, None))
+            continue
+        path = Path(text)
+        try:
+            check_output(path, inputs)
+        except InputError as error:
+            problems += error.diagnostics
+            continue
+        chosen = name or suffixes.get(path.suffix.lower()) or explicit_format
+        if chosen is None:
+            known = ", ".join(f"{suffix} ({format})" for suffix, format in suffixes.items())
+            problems.append(_option_problem(
+                f'--output {value}: the suffix "{path.suffix}" names no format: use {known}, name it ({default_format}={value}) or give --format'
+            ))
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            problems.append(_option_problem(f"--output {value}: the same file as --output {seen[key]}: each output needs a file of its own"))
+            continue
+        seen[key] = value
+        planned.append(PlannedOutput(chosen, path))
+    if not problems and explicit_format is not None and all(output.format != explicit_format for output in planned):
+        problems.append(_option_problem(
+            f"--format {explicit_format} is used by no output ("
+            + ", ".join(f"{output.path} is {output.format}" for output in planned)
+            + f"): name it ({explicit_format}=FILE), or add --output - for the terminal"
+        ))
+    if problems:
+        raise InputError(problems)
+    return planned
+
+
+def _suffix_of(format: str, suffixes: Mapping[str, str]) -> str:
+    return next((suffix for suffix, name in suffixes.items() if name == format), "")
+
+
+def _option_problem(message: str) -> Diagnostic:
+    return Diagnostic("--output", None, None, "KR401", message)
 
 
 def check_output(output: Path, inputs: Iterable[str | Path] = ()) -> None:

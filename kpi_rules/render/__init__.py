@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from typing import IO, Callable
+from typing import IO, Any, Callable
 
 from rich.console import Console
 
@@ -45,9 +45,50 @@ def _markdown(results: Results, console: Console, details: bool | None) -> None:
     console.file.write(render_markdown_scorecards(list(results)))
 
 
-# A renderer writes results to a console; the last argument is --details/--summary (None: its default).
-Renderer = Callable[[Results, Console, "bool | None"], None]
-RENDERERS: dict[str, Renderer] = {"table": _table, "json": _json, "markdown": _markdown}
+def _csv(results: Results, console: Console, details: bool | None) -> None:
+    from kpi_rules.render.csv import render_csv
+
+    render_csv(results, console.file)
+
+
+def _junit(results: Results, console: Console, details: bool | None) -> None:
+    from kpi_rules.render.junit import render_junit
+
+    render_junit(results, console.file)
+
+
+def _github(results: Results, console: Console, details: bool | None) -> None:
+    from kpi_rules.render.github import render_github
+
+    render_github(results, console.file)
+
+
+def _xlsx(results: Results, stream: IO[bytes], details: bool | None) -> None:
+    from kpi_rules.render.xlsx import render_xlsx
+
+    render_xlsx(results, stream)
+
+
+# A renderer writes results to a console (a binary stream for the BINARY formats); the last argument is
+# --details/--summary (None: its default). The keys are the --format choices and the FORMAT of --output FORMAT=PATH.
+Renderer = Callable[[Results, Any, "bool | None"], None]
+RENDERERS: dict[str, Renderer] = {
+    "table": _table, "json": _json, "markdown": _markdown, "csv": _csv, "junit": _junit, "github": _github, "xlsx": _xlsx,
+}
+# Formats written as bytes: given an open binary file, never a console.
+BINARY = frozenset({"xlsx"})
+# --output PATH: the format its suffix names (lower case). A suffix not here needs --format or FORMAT=PATH.
+SUFFIXES = {".txt": "table", ".json": "json", ".md": "markdown", ".csv": "csv", ".xml": "junit", ".xlsx": "xlsx"}
+
+
+def prepare(name: str) -> None:
+    """Fail early (InputError) when a format cannot be written here, e.g. its optional library is missing."""
+    if name == "xlsx":
+        from kpi_rules.render.xlsx import check_xlsx_writer
+
+        check_xlsx_writer()
+
+
 PLAIN_WIDTH = 120
 
 

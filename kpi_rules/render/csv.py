@@ -1,0 +1,118 @@
+"""CSV: one row per client x period x KPI, for a spreadsheet or another tool.
+
+The rows are laid out column-wise by polars (``kpi_rows``): per KPI one select of its columns out of the scored
+frame, then one concatenation and one sort, never a Python loop per KPI per row (30,000 scorecards x 56 KPIs is
+1.7M rows). junit, github and xlsx read the same rows.
+
+Spreadsheet formula injection: a text cell that starts with = + - @, a tab or a carriage return is run as a
+formula by Excel, LibreOffice and Google Sheets (``=HYPERLINK(...)`` in a client's name). As OWASP advises
+(https://owasp.org/www-community/attacks/CSV_Injection), such a cell is prefixed with a single quote, which the
+spreadsheet shows as text; numbers are written as numbers and never prefixed.
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+import polars as pl
+
+from kpi_rules.columns import (
+    change_column,
+    gap_column,
+    previous_column,
+    projected_column,
+    reason_column_of_kpi,
+    score_column,
+    status_column,
+    threshold_column,
+    value_column,
+)
+from kpi_rules.model import GRAINS, THRESHOLDS
+from kpi_rules.results import Results, ScoredGroup
+
+DECIMALS = 6
+# The CSV's columns, in order; kpi_rows has them all (and a few more for the other renderers).
+COLUMNS = (
+    "client", "period_start", "period_end", "grain", "goals", "kpi", "label", "value", "unit", "better", "status",
+    "target", "warn", "min", "max", "gap", "previous", "change", "projected", "reason", "score",
+)
+NUMBERS = ("value", *THRESHOLDS, "gap", "previous", "change", "projected", "score")
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, CSV Injection).
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def render_csv(results: Results, stream: IO[str]) -> None:
+    rows = kpi_rows(results).select(COLUMNS)
+    text = [name for name, dtype in rows.schema.items() if dtype == pl.String]
+    rows = rows.with_columns(neutralise(pl.col(name)).alias(name) for name in text)
+    rows.write_csv(stream, date_format="%Y-%m-%d", null_value="")
+
+
+def neutralise(text: pl.Expr) -> pl.Expr:
+    """A text cell a spreadsheet would take for a formula, prefixed with ' (OWASP's advice)."""
+    return pl.when(text.str.contains(FORMULA_START)).then(pl.concat_str(pl.lit("'"), text)).otherwise(text)
+
+
+def kpi_rows(results: Results) -> pl.DataFrame:
+    """Every KPI of every scorecard as a row, in report order (client, period, then the KPIs' order).
+
+    Columns: COLUMNS, plus currency, ``order`` (the client's place), ``kpi_index`` and ``grain_index``.
+    """
+    frames = [_group_rows(group, results.lang) for group in results.groups if group.kpis and group.frame.height]
+    if not frames:
+        return pl.DataFrame(schema=_SCHEMA)
+    return pl.concat(frames, how="vertical").sort("order", "grain_index", "period_start", "kpi_index", maintain_order=True)
+
+
+_SCHEMA = {
+    "client": pl.String, "currency": pl.String, "period_start": pl.Date, "period_end": pl.Date, "grain": pl.String,
+    "goals": pl.String, "kpi": pl.String, "label": pl.String, "unit": pl.String, "better": pl.String,
+    "status": pl.String, "reason": pl.String, **dict.fromkeys(NUMBERS, pl.Float64),
+    "order": pl.Int64, "grain_index": pl.Int64, "kpi_index": pl.Int64,
+}
+
+
+def _group_rows(group: ScoredGroup, lang: str) -> pl.DataFrame:
+    frame = group.frame
+    columns = set(frame.columns)
+    playbook = group.playbook
+    grain = next(iter(group.clients.values())).grain
+    currency = {name: client.currency for name, client in group.clients.items()}
+
+    def number(column: str) -> pl.Expr:
+        return pl.col(column).cast(pl.Float64).round(DECIMALS) if column in columns else pl.lit(None, pl.Float64)
+
+    common = [
+        pl.col("client").cast(pl.String),
+        pl.col("client").cast(pl.String).replace_strict(currency, default=None, return_dtype=pl.String).alias("currency"),
+        pl.col("period_start").cast(pl.Date),
+        pl.col("period_end").cast(pl.Date),
+        pl.lit(group.grain, pl.String).alias("grain"),
+        number(score_column()).alias("score"),
+        pl.col("order").cast(pl.Int64),
+        pl.lit(GRAINS.index(grain), pl.Int64).alias("grain_index"),
+    ]
+    per_kpi = []
+    for index, kpi_id in enumerate(group.kpis):
+        kpi = playbook.kpis[kpi_id]
+        goals = " ".join(goal for goal in group.goals if kpi_id in playbook.goals[goal].kpis)
+        per_kpi.append(
+            frame.select(
+                *common,
+                pl.lit(goals, pl.String).alias("goals"),
+                pl.lit(kpi_id, pl.String).alias("kpi"),
+                pl.lit(kpi.label(lang), pl.String).alias("label"),
+                pl.lit(kpi.unit, pl.String).alias("unit"),
+                pl.lit(kpi.better, pl.String).alias("better"),
+                pl.col(status_column(kpi_id)).cast(pl.String).alias("status"),
+                pl.col(reason_column_of_kpi(kpi_id)).cast(pl.String).alias("reason"),
+                number(value_column(kpi_id)).alias("value"),
+                *(number(threshold_column(kpi_id, name)).alias(name) for name in THRESHOLDS),
+                number(gap_column(kpi_id)).alias("gap"),
+                number(previous_column(kpi_id)).alias("previous"),
+                number(change_column(kpi_id)).alias("change"),
+                number(projected_column(kpi_id)).alias("projected"),
+                pl.lit(index, pl.Int64).alias("kpi_index"),
+            ).select(list(_SCHEMA))
+        )
+    return pl.concat(per_kpi, how="vertical")

@@ -1,0 +1,110 @@
+"""JUnit XML, the test report every CI reads (Jenkins, GitLab, GitHub actions that publish test results).
+
+A testsuite per client x period ("Coffee House · 2026-10"), a testcase per KPI (classname the client, name the
+KPI id). fail is a <failure> whose message gives the value against the target; no_data and waived are
+<skipped> with their reason. warn passes with a <system-out> note: the report shows the statuses, whatever
+--fail-on says (the exit code carries that policy), so a warn that the run fails on is seen in the job's result,
+and one it does not fail on never turns a test red. pass and info pass.
+
+Built with xml.etree, which escapes text and attributes; checked against the Jenkins xunit plugin's JUnit schema
+in the tests (tests/data/junit/).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import IO
+
+from kpi_rules.render.csv import kpi_rows
+from kpi_rules.results import Results
+
+
+def render_junit(results: Results, stream: IO[str]) -> None:
+    rows = kpi_rows(results)
+    root = ET.Element("testsuites", name="kpi-rules")
+    suites: dict[tuple, ET.Element] = {}
+    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    for row in rows.iter_rows(named=True):
+        key = (row["order"], row["grain_index"], row["period_start"], row["client"])
+        suite = suites.get(key)
+        if suite is None:
+            suite = suites[key] = ET.SubElement(
+                root, "testsuite", name=f"{row['client']} · {period_name(row)}", tests="0", failures="0", errors="0", skipped="0"
+            )
+            suite.set("timestamp", row["period_start"].isoformat())
+        case = ET.SubElement(suite, "testcase", classname=row["client"], name=row["kpi"])
+        status = row["status"]
+        counted = None
+        if status == "fail":
+            failure = ET.SubElement(case, "failure", type="fail", message=describe(row))
+            failure.text = describe(row, long=True)
+            counted = "failures"
+        elif status in ("no_data", "waived"):
+            ET.SubElement(case, "skipped", type=status, message=f"{status}: {row['reason'] or 'no reason given'}")
+            counted = "skipped"
+        elif status == "warn":
+            ET.SubElement(case, "system-out").text = f"warn: {describe(row)}"
+        for name in ("tests", counted):
+            if name:
+                suite.set(name, str(int(suite.get(name)) + 1))
+                totals[name] += 1
+    for name, count in totals.items():
+        root.set(name, str(count))
+    root.set("errors", "0")
+    ET.indent(root)
+    stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    stream.write(ET.tostring(root, encoding="unicode"))
+    stream.write("\n")
+
+
+def period_name(row: dict) -> str:
+    """2026-10 for a month, else the first day (a week, quarter or year starts there) or the range."""
+    start, end = row["period_start"], row["period_end"]
+    if row["grain"] == "month":
+        return start.strftime("%Y-%m")
+    if row["grain"] == "year":
+        return str(start.year)
+    if row["grain"] == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    if row["grain"] == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    return start.isoformat() if start == end else f"{start.isoformat()}..{end.isoformat()}"
+
+
+def describe(row: dict, long: bool = False) -> str:
+    """"cpl 737.07 RUB vs target <= 450 (warn <= 600)"; long: the label instead of the id, the gap and the reason."""
+    value = "no value" if row["value"] is None else with_unit(row["value"], row)
+    text = f"{row['label'] if long else row['kpi']} {value} vs {thresholds(row) or 'no target'}"
+    if long and row["gap"] is not None:
+        text += f"; gap {_number(row['gap'])}"
+    if long and row["reason"]:
+        text += f"; {row['reason']}"
+    return text
+
+
+def with_unit(value: float, row: dict) -> str:
+    unit = row["unit"]
+    if unit == "%":
+        return f"{_number(value)}%"
+    if unit == "currency":
+        unit = row.get("currency")
+    return f"{_number(value)} {unit}" if unit and unit != "count" else _number(value)
+
+
+def thresholds(row: dict) -> str:
+    better = ">=" if row["better"] == "higher" else "<="
+    parts = []
+    if row["target"] is not None:
+        parts.append(f"target {better} {_number(row['target'])}")
+    if row["warn"] is not None:
+        parts.append(f"(warn {better} {_number(row['warn'])})")
+    if row["min"] is not None:
+        parts.append(f"min {_number(row['min'])}")
+    if row["max"] is not None:
+        parts.append(f"max {_number(row['max'])}")
+    return " ".join(parts)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
