@@ -41,7 +41,7 @@ PERIOD_NAMES = {
     "days_with_data": "days in the period with at least one data row",
 }
 # Names a metric or KPI cannot take: a data row's keys and the period's facts would be shadowed.
-RESERVED_NAMES = frozenset({*KEY_COLUMNS, "date_end", *PERIOD_NAMES})
+RESERVED_NAMES = frozenset({*KEY_COLUMNS, "date_end", "date_time", *PERIOD_NAMES})
 
 
 def label_text(labels: Mapping[str, str], lang: str, fallback: str) -> str:
