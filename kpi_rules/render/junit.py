@@ -6,8 +6,8 @@ KPI id). fail is a <failure> whose message gives the value against the target; n
 --fail-on says (the exit code carries that policy), so a warn that the run fails on is seen in the job's result,
 and one it does not fail on never turns a test red. pass and info pass.
 
-Built with xml.etree, which escapes text and attributes; checked against the Jenkins xunit plugin's JUnit schema
-in the tests (tests/data/junit/).
+Built with xml.etree, which escapes text and attributes; checked against a schema of the Ant/Jenkins JUnit format
+in the tests (tests/data/junit/junit.xsd, our own schema of the format).
 """
 
 from __future__ import annotations
@@ -40,7 +40,10 @@ def render_junit(results: Results, stream: IO[str]) -> None:
             failure.text = describe(row, long=True)
             counted = "failures"
         elif status in ("no_data", "waived"):
-            ET.SubElement(case, "skipped", type=status, message=f"{status}: {row['reason'] or 'no reason given'}")
+            # A waived KPI's reason already says "waived until <date>: <why>"; no_data's says why there is no value.
+            reason = row["reason"] or "no reason given"
+            message = reason if status == "waived" and reason.startswith("waived") else f"{status}: {reason}"
+            ET.SubElement(case, "skipped", type=status, message=message)
             counted = "skipped"
         elif status == "warn":
             ET.SubElement(case, "system-out").text = f"warn: {describe(row)}"
@@ -77,7 +80,7 @@ def describe(row: dict, long: bool = False) -> str:
     value = "no value" if row["value"] is None else with_unit(row["value"], row)
     text = f"{row['label'] if long else row['kpi']} {value} vs {thresholds(row) or 'no target'}"
     if long and row["gap"] is not None:
-        text += f"; gap {_number(row['gap'])}"
+        text += f"; gap {_plain(row['gap'])}"
     if long and row["reason"]:
         text += f"; {row['reason']}"
     return text
@@ -86,25 +89,30 @@ def describe(row: dict, long: bool = False) -> str:
 def with_unit(value: float, row: dict) -> str:
     unit = row["unit"]
     if unit == "%":
-        return f"{_number(value)}%"
+        return f"{_plain(value)}%"
     if unit == "currency":
         unit = row.get("currency")
-    return f"{_number(value)} {unit}" if unit and unit != "count" else _number(value)
+    return f"{_plain(value)} {unit}" if unit and unit != "count" else _plain(value)
 
 
 def thresholds(row: dict) -> str:
     better = ">=" if row["better"] == "higher" else "<="
+    percent = "%" if row["unit"] == "%" else ""  # "target >= 5%": a bare 5 beside "0%" reads as a count
+
+    def _threshold(value: float) -> str:
+        return f"{_plain(value)}{percent}"
+
     parts = []
     if row["target"] is not None:
-        parts.append(f"target {better} {_number(row['target'])}")
+        parts.append(f"target {better} {_threshold(row['target'])}")
     if row["warn"] is not None:
-        parts.append(f"(warn {better} {_number(row['warn'])})")
+        parts.append(f"(warn {better} {_threshold(row['warn'])})")
     if row["min"] is not None:
-        parts.append(f"min {_number(row['min'])}")
+        parts.append(f"min {_threshold(row['min'])}")
     if row["max"] is not None:
-        parts.append(f"max {_number(row['max'])}")
+        parts.append(f"max {_threshold(row['max'])}")
     return " ".join(parts)
 
 
-def _number(value: float) -> str:
+def _plain(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"

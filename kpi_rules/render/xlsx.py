@@ -134,10 +134,11 @@ def sheet_name(name: str, taken: set[str]) -> str:
 
     ``taken`` holds the names used, in lower case (Excel compares them case-insensitively); the new one is added.
     """
-    base = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'").strip() or "client"
+    base = re.sub(r"[\[\]:*?/\\]", "_", name).strip("' ") or "client"
     if base.lower() == "history":  # reserved by Excel
         base = "history_"
-    candidate, number = base[:SHEET_NAME_LIMIT], 1
+    # Cut to the limit, the cut must not end with ' either (xlsxwriter refuses such a name).
+    candidate, number = base[:SHEET_NAME_LIMIT].rstrip("' ") or "client", 1
     while candidate.lower() in taken:
         number += 1
         suffix = f" ({number})"
