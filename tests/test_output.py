@@ -277,3 +277,83 @@ def test_a_long_file_name_still_has_room_for_its_temporary_file(tmp_path, tempor
     with open_output(out) as stream:
         stream.write("{}")
     assert out.read_text() == "{}"
+
+
+# --- check --output: several outputs, planned (and every problem found) before any is written ---
+
+LISTED = "csv, github, json, junit, markdown, table, xlsx"
+
+
+@pytest.fixture
+def in_agency(mini_agency, tmp_path, monkeypatch):
+    """A client scored in tmp_path, the working folder: Acme, leads 50 against the default target."""
+    mini_agency("date,spend,leads,clicks\n2026-10-01,3000,50,400\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_several_outputs_in_one_run(cli, in_agency):
+    result = cli("check", "client.yaml", "--output", "a.csv", "--output", "b.json", "--output", "-")
+    assert result.exit_code in (0, 1) and result.stderr == ""
+    assert "Acme" in result.stdout  # - : the table on the terminal
+    csv_lines = (in_agency / "a.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("client,period_start,") and all(line.startswith("Acme,2026-10-01,") for line in csv_lines[1:])
+    scores = json.loads((in_agency / "b.json").read_text())
+    assert "Acme" in json.dumps(scores)
+    assert len(csv_lines) == 1 + 3  # the header, and the leads goal's KPIs: leads, cpl, lead_cr
+
+
+def test_format_equals_path_and_format_for_the_terminal(cli, in_agency):
+    result = cli("check", "client.yaml", "--output", "csv=scores.dat", "--output", "json=-")
+    assert (in_agency / "scores.dat").read_text().startswith("client,period_start,")
+    json.loads(result.stdout)
+    # --format names the terminal's format, and that of a suffix naming none.
+    result = cli("check", "client.yaml", "--format", "junit", "--output", "report.out")
+    assert result.stdout == "" and (in_agency / "report.out").read_text().startswith('<?xml version="1.0"')
+
+
+ALL_WRONG = [
+    (
+        ["--output", "jsn=x.json"],
+        '--output: error KR401 --output jsn=x.json: unknown format "jsn" (did you mean "json"?); '
+        f"formats: {LISTED} (a file whose name has =: ./jsn=x.json)",
+    ),
+    (
+        ["--output", "r.dat"],
+        '--output: error KR401 --output r.dat: the suffix ".dat" names no format: use .txt (table), .json (json), '
+        ".md (markdown), .csv (csv), .xml (junit), .xlsx (xlsx), name it (table=r.dat) or give --format",
+    ),
+    (
+        ["--output", "a.csv", "--output", "./a.csv"],
+        "--output: error KR401 --output ./a.csv: the same file as --output a.csv: each output needs a file of its own",
+    ),
+    (["--output", "xlsx=-"], "--output: error KR401 xlsx is written to a file: give --output report.xlsx"),
+    (["--format", "xlsx"], "--output: error KR401 xlsx is written to a file: give --output report.xlsx"),
+    (["--output", "-", "--output", "-"], "--output: error KR401 - (the terminal) is named twice"),
+    (
+        ["--format", "json", "--output", "r.txt"],
+        "--output: error KR401 --format json is used by no output (r.txt is table): name it (json=FILE), or add --output - for the terminal",
+    ),
+    (["--output", "a.csv", "--output", "data.csv"], 'data.csv: error KR005 is "data.csv", an input of this run: write the report to another file'),
+]
+
+
+@pytest.mark.parametrize("options, message", ALL_WRONG, ids=[
+    "unknown format", "suffix naming none", "same file twice", "binary to the terminal", "binary --format",
+    "terminal twice", "format used by none", "output over an input",
+])
+def test_output_problems_stop_the_run_before_anything_is_written(cli, in_agency, options, message):
+    before = {path: path.read_bytes() for path in in_agency.iterdir()}
+    result = cli("check", "client.yaml", *options)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [message, "1 problem(s) in 1 file(s)"]
+    assert {path: path.read_bytes() for path in in_agency.iterdir()} == before  # nothing written, nothing harmed
+
+
+def test_every_output_problem_is_named_at_once(cli, in_agency):
+    result = cli("check", "client.yaml", "--output", "jsn=x.json", "--output", "r.dat", "--output", "data.csv", "--output", "ok.csv")
+    assert result.exit_code == 2
+    assert [line.split(" error ")[1][:5] for line in result.stderr.splitlines()[:-1]] == ["KR401", "KR401", "KR005"]
+    assert result.stderr.splitlines()[-1] == "3 problem(s) in 2 file(s)"
+    assert not (in_agency / "ok.csv").exists()
