@@ -179,6 +179,19 @@ def test_junit_escapes_names_and_keeps_a_waiver_s_reason(cli, client_named):
     assert suite.find("testcase[@name='cpl']/failure").get("message") == "cpl 150 RUB vs target <= 100"
 
 
+def test_junit_stays_well_formed_with_control_characters_in_a_name(cli, write, client_named):
+    client = client_named("placeholder")
+    client.write_text(client.read_text().replace("client: 'placeholder'", 'client: "Ctl\\x01name\\x0b"'))
+    result = cli("check", client, "--format", "junit")
+    root = _junit(result.stdout)  # xml.etree alone would write \x01 as it is: not XML
+    assert root.find("testsuite").get("name") == "Ctl\ufffdname\ufffd · 2026-10"
+
+
+def test_junit_timestamps_are_ant_s_date_and_time(cli, client_named):
+    root = _junit(cli("check", client_named("Acme"), "--format", "junit").stdout)
+    assert [suite.get("timestamp") for suite in root.iter("testsuite")] == ["2026-10-01T00:00:00"]
+
+
 def test_the_junit_schema_refuses_what_it_should(tmp_path):
     import xmlschema
 

@@ -12,11 +12,16 @@ in the tests (tests/data/junit/junit.xsd, our own schema of the format).
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import IO
 
 from kpi_rules.render.csv import kpi_rows
 from kpi_rules.results import Results
+
+# Characters XML 1.0 does not allow even escaped (control characters but tab, LF, CR; lone surrogates; U+FFFE/F):
+# xml.etree writes them as they are, which no parser reads. A client named "Acme\x01" becomes "Acme\ufffd".
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def render_junit(results: Results, stream: IO[str]) -> None:
@@ -31,7 +36,8 @@ def render_junit(results: Results, stream: IO[str]) -> None:
             suite = suites[key] = ET.SubElement(
                 root, "testsuite", name=f"{row['client']} · {period_name(row)}", tests="0", failures="0", errors="0", skipped="0"
             )
-            suite.set("timestamp", row["period_start"].isoformat())
+            # Ant's schema (which Jenkins checks) wants a date and time, without a zone.
+            suite.set("timestamp", f"{row['period_start'].isoformat()}T00:00:00")
         case = ET.SubElement(suite, "testcase", classname=row["client"], name=row["kpi"])
         status = row["status"]
         counted = None
@@ -56,7 +62,7 @@ def render_junit(results: Results, stream: IO[str]) -> None:
     root.set("errors", "0")
     ET.indent(root)
     stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-    stream.write(ET.tostring(root, encoding="unicode"))
+    stream.write(NOT_XML.sub("\ufffd", ET.tostring(root, encoding="unicode")))
     stream.write("\n")
 
 
