@@ -83,6 +83,15 @@ def test_csv_has_a_row_per_client_period_and_kpi(cli, monkeypatch):
     assert cpl["value"] == "" and cpl["status"] == "no_data" and cpl["reason"] == "leads is 0: the ratio is undefined"
 
 
+def test_csv_over_every_period(cli, monkeypatch):
+    monkeypatch.chdir(REPO)
+    rows = _csv_rows(cli("check", "examples/clients/", "--period", "all", "--format", "csv").stdout)
+    # examples/data/agency-daily.csv runs 2025-11-01..2026-10-31: 12 months, x (8 + 9 + 5) KPIs.
+    assert len(rows) == 12 * (8 + 9 + 5)
+    assert {row["period_start"] for row in rows} == {f"{year}-{month:02d}-01" for year, month in [(2025, 11), (2025, 12)] + [(2026, m) for m in range(1, 11)]}
+    assert [row["client"] for row in rows[:8]] == ["Volga Industrial"] * 8  # client, then period, then the KPIs
+
+
 def test_csv_reads_back_with_polars(cli, tmp_path, monkeypatch):
     import polars as pl
 
@@ -161,6 +170,8 @@ def test_junit_counts_the_examples(cli, monkeypatch):
     lead_cr = volga.find("testcase[@name='lead_cr']/failure")
     assert lead_cr.get("message") == "lead_cr 0% vs target >= 5% (warn >= 3%)"
     assert volga.find("testcase[@name='cpl']/skipped").get("message") == "no_data: leads is 0: the ratio is undefined"
+    roas = suites["Coffee House · 2026-10"].find("testcase[@name='roas']/failure")
+    assert roas.get("message") == "roas 1.54 vs target >= 3 (warn >= 2)"  # a ratio is a bare number, as in the table
     warn = volga.find("testcase[@name='net_follower_growth']")
     assert warn.find("failure") is None and warn.find("system-out").text.startswith("warn: net_follower_growth 282 vs target >= 300")
 

@@ -96,9 +96,12 @@ def with_unit(value: float, row: dict) -> str:
     unit = row["unit"]
     if unit == "%":
         return f"{_plain(value)}%"
+    if unit == "x":
+        return f"{_plain(value)}×"  # as the table writes it
     if unit == "currency":
         unit = row.get("currency")
-    return f"{_plain(value)} {unit}" if unit and unit != "count" else _plain(value)
+    # count and ratio are bare numbers, as in the table ("1.54", not "1.54 ratio").
+    return f"{_plain(value)} {unit}" if unit and unit not in ("count", "ratio") else _plain(value)
 
 
 def thresholds(row: dict) -> str:
