@@ -273,6 +273,24 @@ def test_xlsx_sheet_names_are_cleaned_short_and_unique(cli, client_named, tmp_pa
     assert all(len(name) <= SHEET_NAME_LIMIT for name in names)
 
 
+def test_xlsx_a_formula_like_name_stays_text(cli, client_named, tmp_path):
+    import openpyxl
+
+    name = '=HYPERLINK("http://x","y")'
+    output = tmp_path / "report.xlsx"
+    cli("check", client_named(name), "--output", output)
+    book = openpyxl.load_workbook(output)
+    assert book.sheetnames == ["Summary", '=HYPERLINK("http___x","y")']  # : and / are not allowed in a sheet name
+    cell = book["Summary"]["A2"]
+    assert (cell.value, cell.data_type) == (name, "s")  # a string, not a formula ("f")
+    sheet = book.worksheets[1]
+    header = [cell.value for cell in sheet[1]]
+    leads = sheet[2]
+    assert leads[header.index("kpi")].value == "leads"
+    assert leads[header.index("value")].data_type == "n" and leads[header.index("value")].value == 40
+    assert leads[header.index("status")].data_type == "s" and leads[header.index("status")].value == "warn"
+
+
 @pytest.mark.parametrize(
     "name, expected",
     [
