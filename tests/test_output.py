@@ -315,13 +315,17 @@ def test_format_equals_path_and_format_for_the_terminal(cli, in_agency):
 ALL_WRONG = [
     (
         ["--output", "jsn=x.json"],
-        '--output: error KR401 --output jsn=x.json: unknown format "jsn" (did you mean "json"?); '
-        f"formats: {LISTED} (a file whose name has =: ./jsn=x.json)",
+        (
+            '--output: error KR401 --output jsn=x.json: unknown format "jsn" (did you mean "json"?); '
+            f"formats: {LISTED} (a file whose name has =: ./jsn=x.json)"
+        ),
     ),
     (
         ["--output", "r.dat"],
-        '--output: error KR401 --output r.dat: the suffix ".dat" names no format: use .txt (table), .json (json), '
-        ".md (markdown), .csv (csv), .xml (junit), .xlsx (xlsx), name it (table=r.dat) or give --format",
+        (
+            '--output: error KR401 --output r.dat: the suffix ".dat" names no format: use .txt (table), .json (json), '
+            ".md (markdown), .csv (csv), .xml (junit), .xlsx (xlsx), name it (table=r.dat) or give --format"
+        ),
     ),
     (
         ["--output", "a.csv", "--output", "./a.csv"],
