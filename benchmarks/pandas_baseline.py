@@ -77,7 +77,7 @@ def kpis(m: pd.DataFrame) -> pd.DataFrame:
     k["new_followers"] = m["new_followers"]
     k["unfollows"] = m["unfollows"]
     k["net_follower_growth"] = m["new_followers"] - m["unfollows"]
-    k["follower_growth_rate"] = div(m["followers"] - previous_followers, previous_followers) * 100
+    k["follower_growth_rate"] = (div(m["followers"], previous_followers) - 1) * 100  # as rules/smm: growth compounds
     k["churn_rate"] = div(m["unfollows"], previous_followers) * 100
     k["reach"] = m["reach"]
     k["viral_share"] = div(m["reach_viral"], m["reach"]) * 100
