@@ -169,8 +169,9 @@ def validate(
     paths: Annotated[list[Path], typer.Argument(help="Playbooks and client files, or folders of them.", metavar="PATH...", show_default=False)],
     strict: Annotated[bool, typer.Option("--strict", help="Warnings count as errors: exit 2.")] = False,
 ) -> None:
-    """Check playbooks and client files: YAML, schema, names, formulas, targets. Exit 0 or 2."""
+    """Check playbooks, client files and playbook tests: YAML, schema, names, formulas, targets. Exit 0 or 2."""
     from kpi_rules.compile import Compiler, is_playbook_file
+    from kpi_rules.playbook_tests import compile_test_file, is_test_file
     from kpi_rules.pipeline import discover
     from kpi_rules.render import make_console
 
@@ -179,6 +180,9 @@ def validate(
         files = discover(paths)
         warnings = []
         for path in files:
+            if is_test_file(path):
+                compile_test_file(compiler, path)
+                continue
             document = compiler.load(path)
             if document is not None and is_playbook_file(document):
                 compiler.playbook(str(path), Path())
@@ -272,6 +276,34 @@ def docs(
         else:
             with open_output(output, inputs=inputs) as stream:
                 stream.write(text)
+
+
+class TestFormat(str, Enum):
+    text = "text"
+    junit = "junit"
+
+
+@app.command("test")
+def test_playbooks(
+    paths: Annotated[list[Path], typer.Argument(help="Test files (*.test.yaml), or folders of them.", metavar="PATH...", show_default=False)],
+    min_coverage: Annotated[
+        Optional[float], typer.Option(help="Fail (exit 1) when a playbook has less than this share of its KPIs tested, in percent.", show_default=False)
+    ] = None,
+    output_format: Annotated[TestFormat, typer.Option("--format", help="text, or junit (XML for CI).")] = TestFormat.text,
+) -> None:
+    """Run playbook unit tests: made-up rows, expected KPI values and statuses; coverage of the playbook's KPIs.
+
+    Example: kpi-rules test examples/playbook.test.yaml --min-coverage 80
+    """
+    from kpi_rules.playbook_tests import compile_test_files, run_test_files
+    from kpi_rules.render.test_report import render_test_junit, render_test_text
+
+    with _user_errors():
+        if min_coverage is not None and not 0 <= min_coverage <= 100:
+            raise InputError([Diagnostic("--min-coverage", None, None, "KR401", f"{min_coverage:g} is not a percentage from 0 to 100")])
+        report = run_test_files(compile_test_files(paths), min_coverage)
+        (render_test_junit if output_format is TestFormat.junit else render_test_text)(report, sys.stdout)
+    raise typer.Exit(1 if report.failed else 0)
 
 
 def _reader_went_away(error: OSError) -> bool:

@@ -50,12 +50,14 @@ def discover(paths: list[Path]) -> dict[Path, bool]:
 
 
 def compile_clients(paths: list[Path]) -> list[ClientGroupDef]:
-    """Client files named or found in folders; playbooks found beside them in a folder are skipped."""
+    """Client files named or found in folders; playbooks and playbook tests found beside them in a folder are skipped."""
+    from kpi_rules.playbook_tests import is_test_file
+
     compiler = Compiler()
     groups = [
         group
         for path, in_folder in discover(paths).items()
-        if (group := compiler.client(path, skip_playbook=in_folder)) is not None
+        if not (in_folder and is_test_file(path)) and (group := compiler.client(path, skip_playbook=in_folder)) is not None
     ]
     if not groups and not compiler.diagnostics:
         compiler.diagnostics.append(Diagnostic(" ".join(map(str, paths)), None, None, "KR004", "no client files found"))

@@ -18,7 +18,7 @@ from kpi_rules.diagnostics import Diagnostic, did_you_mean
 from kpi_rules.loading import Document
 from kpi_rules.resources import schema_path
 
-SCHEMA_KINDS = ("playbook", "client", "preset", "scorecard")
+SCHEMA_KINDS = ("playbook", "client", "preset", "scorecard", "test")
 LANGUAGE_CODE = "^[a-z]{2}$"
 
 
