@@ -278,6 +278,32 @@ def docs(
                 stream.write(text)
 
 
+class ExplainFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def explain(
+    client_file: Annotated[Path, typer.Argument(help="A client file.", show_default=False)],
+    kpi: Annotated[str, typer.Argument(help="The KPI's id, e.g. cpo.", show_default=False)],
+    period: Annotated[str, typer.Option(help="As check takes it: 2026-10, 2026-Q4, latest, current, all...")] = "latest",
+    client: Annotated[Optional[str], typer.Option(help="Which client of a file with several.", show_default=False)] = None,
+    output_format: Annotated[ExplainFormat, typer.Option("--format", help="table (text) or json.")] = ExplainFormat.table,
+) -> None:
+    """Why a KPI has its value and status: formula, inputs and their rows, arithmetic, target and where it came from.
+
+    Example: kpi-rules explain examples/clients/coffee-house.yaml cpo --period 2025-12
+    """
+    from kpi_rules.explain import explain_kpi
+    from kpi_rules.render.explain import render_explanations_json, render_explanations_text
+
+    with _user_errors():
+        explanations = explain_kpi(client_file, kpi, period, client)
+        render = render_explanations_json if output_format is ExplainFormat.json else render_explanations_text
+        render(explanations, sys.stdout)
+
+
 class TestFormat(str, Enum):
     text = "text"
     junit = "junit"
