@@ -332,6 +332,32 @@ def test_playbooks(
     raise typer.Exit(1 if report.failed else 0)
 
 
+class DiffFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def diff(
+    paths: Annotated[list[Path], typer.Argument(help="Client files, or folders of them, in a git repository.", metavar="PATH...", show_default=False)],
+    rev: Annotated[str, typer.Option(help="The git revision to compare with: a branch, tag or commit.")] = "HEAD",
+    period: Annotated[str, typer.Option(help="The periods compared, as check takes them (default: every period).")] = "all",
+    output_format: Annotated[DiffFormat, typer.Option("--format", help="table (text), markdown (a pull request comment) or json.")] = DiffFormat.table,
+) -> None:
+    """What a change to playbooks or client files does: the rules that changed, and every KPI value or status that moves.
+
+    Example: kpi-rules diff examples/clients/ --rev main --format markdown
+    """
+    from kpi_rules.diff import diff_revision
+    from kpi_rules.render.diff import render_diff_json, render_diff_markdown, render_diff_text
+
+    with _user_errors():
+        report = diff_revision(paths, rev, period)
+        render = {DiffFormat.json: render_diff_json, DiffFormat.markdown: render_diff_markdown}.get(output_format, render_diff_text)
+        render(report, sys.stdout)
+
+
 def _reader_went_away(error: OSError) -> bool:
     # polars reports a closed pipe as a plain OSError whose text names the error number.
     return isinstance(error, BrokenPipeError) or error.errno == errno.EPIPE or f"os error {errno.EPIPE}" in str(error)

@@ -45,6 +45,7 @@ CODES: dict[str, str] = {
     "KR307": "money in another currency than the client's",
     "KR401": "bad command-line value",
     "KR610": "a playbook test that cannot be scored: its period holds several periods of the grain",
+    "KR620": "diff: not a git repository, an unknown revision, or git failing",
     "KR501": "warning: a total row of an export skipped",
     "KR502": "warning: a stock or unique count on a row that crosses a period's boundary left out",
     "KR503": "warning: a data row ends before it starts",
