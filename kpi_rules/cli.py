@@ -31,7 +31,10 @@ app = typer.Typer(
         "  kpi-rules check examples/clients/coffee-house.yaml --period 2026-Q3 --format json --output q3.json\n\n"
         "  kpi-rules validate examples/playbook.yaml examples/clients/\n\n"
         "  kpi-rules list examples/playbook.yaml --lang ru\n\n"
-        "  kpi-rules show er cpl"
+        "  kpi-rules show er cpl\n\n"
+        "  kpi-rules explain examples/clients/coffee-house.yaml cpo --period 2025-12\n\n"
+        "  kpi-rules test examples/ --min-coverage 80\n\n"
+        "  kpi-rules diff examples/clients/ --rev main --format markdown"
     ),
     no_args_is_help=True,
     add_completion=False,

@@ -9,7 +9,6 @@ per client file) and, per client and period, every KPI whose value or status cha
 
 from __future__ import annotations
 
-import io
 import math
 import shutil
 import subprocess
@@ -77,9 +76,9 @@ def diff_revision(paths: list[Path], rev: str, period: str = "all") -> DiffRepor
     return DiffReport(rev, tuple(rules), tuple(_score_changes(before_results, after_results)), tuple(untracked))
 
 
-def _git(top: Path | None, *args: str, binary: bool = False):
+def _git(top: Path | None, *args: str):
     try:
-        return subprocess.run(["git", *args], cwd=top, capture_output=True, check=False, text=not binary)
+        return subprocess.run(["git", *args], cwd=top, capture_output=True, check=False, text=True)
     except FileNotFoundError:
         raise InputError([Diagnostic("--rev", None, None, "KR620", "git is not installed: diff reads the revision with git")]) from None
 
@@ -104,12 +103,22 @@ def _check_revision(top: Path, rev: str) -> None:
 
 
 def _archive(top: Path, rev: str, folder: Path) -> None:
-    done = _git(top, "archive", "--format=tar", rev, binary=True)
-    if done.returncode != 0:
-        message = done.stderr.decode(errors="replace").strip().splitlines()
-        raise InputError([Diagnostic("--rev", None, None, "KR620", f"git archive {rev} failed: {message[0] if message else done.returncode}")])
-    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
-        archive.extractall(folder, filter="data")
+    """The revision's tree written into ``folder``, streamed from git (a repository's data need not fit in memory)."""
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(["git", "archive", "--format=tar", rev], cwd=top, stdout=subprocess.PIPE, stderr=errors)
+        try:
+            # "data": no absolute paths, links out of the folder or device files, whatever the archive holds.
+            with tarfile.open(fileobj=process.stdout, mode="r|") as archive:
+                archive.extractall(folder, filter="data")
+        except tarfile.TarError:
+            pass  # git's own message says why, below
+        finally:
+            process.stdout.close()
+            code = process.wait()
+        if code != 0:
+            errors.seek(0)
+            message = errors.read().decode(errors="replace").strip().splitlines()
+            raise InputError([Diagnostic("--rev", None, None, "KR620", f"git archive {rev} failed: {message[0] if message else code}")])
 
 
 def _data_read(groups: list[ClientGroupDef]) -> set[Path]:

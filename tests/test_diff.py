@@ -9,6 +9,8 @@ import subprocess
 import pytest
 from conftest import EXAMPLES
 
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="diff reads revisions with git")
+
 
 def _git(repo, *args):
     subprocess.run(["git", "-c", "user.email=test@example.com", "-c", "user.name=Test", *args], cwd=repo, check=True, capture_output=True)
