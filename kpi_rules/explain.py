@@ -27,7 +27,7 @@ from kpi_rules.columns import (
 from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
 from kpi_rules.formulas import PERIOD_FUNCTIONS, ParsedFormula
 from kpi_rules.loading import load_yaml
-from kpi_rules.model import AGGREGATIONS, PERIOD_NAMES, THRESHOLDS, ClientDef, ClientGroupDef, GoalDef, PlaybookDef, SourceDef
+from kpi_rules.model import AGGREGATIONS, PERIOD_NAMES, THRESHOLDS, ClientDef, ClientGroupDef, GoalDef, PlaybookDef
 from kpi_rules.resources import bundled_dir
 
 EXPLAINED_GOAL = "kpi-rules explain"
@@ -316,12 +316,8 @@ def _read_sources(client: ClientDef) -> list[_SourceRows]:
         frame = rows.frame
         if "client" in rows.plan.feeds:
             frame = frame.filter(pl.col("client") == client.name)
-        read.append(_SourceRows(_shown_path(source), frame.collect()))
+        read.append(_SourceRows(str(source.path), frame.collect()))
     return read
-
-
-def _shown_path(source: SourceDef) -> str:
-    return str(source.path)
 
 
 def _columns(sources: list[_SourceRows]) -> set[str]:

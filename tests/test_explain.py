@@ -124,3 +124,33 @@ def test_unknown_kpi_and_client_are_diagnosed(cli, write, tmp_path):
 )
 def test_arithmetic_substitutes_values_in_the_parsed_formula(formula, values, expected):
     assert substituted(parse_formula(formula), values) == expected
+
+
+def test_an_unfinished_period_is_judged_at_its_pace(cli, write):
+    write("d.csv", "date,leads\n2026-10-01,10\n2026-10-10,10\n")
+    client = write(
+        "c.yaml",
+        "kpi-rules: 1\nclient: A\nplaybook: builtin:smm\ngoals: [leads]\ndata: d.csv\ntargets:\n  leads: {target: 300, warn: 200}\n",
+    )
+    result = cli("explain", client, "leads", "--period", "current")
+    assert result.exit_code == 0, result.stderr
+    # 20 leads in the first 10 of 31 days: 62 at that pace.
+    assert "Result      20\nAt its pace 62 (the period is unfinished: its status is of this value)\n" in result.stdout
+    assert f"set in the client file, {client}:7" in result.stdout
+    assert "Status      fail: 62 (the value at the unfinished period's pace) < warn 200 (higher is better)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("status", "value", "thresholds", "better", "expected"),
+    [
+        ("warn", 70.0, {"target": 60, "warn": 80}, "lower", "warn: 70 > target 60, but <= warn 80"),
+        ("fail", 1.0, {"target": 3}, "higher", "fail: 1 < target 3 (higher is better)"),
+        ("pass", 2.0, {"min": 1.5, "max": 4}, "band", "pass: 2 is within the band 1.5 .. 4"),
+        ("fail", 5.0, {"max": 4}, "band", "fail: 5 is outside the band -inf .. 4"),
+        ("info", 5.0, {}, "higher", "info: no target is agreed for this KPI, the value is shown for information"),
+    ],
+)
+def test_why_a_status(status, value, thresholds, better, expected):
+    from kpi_rules.explain import why_status
+
+    assert why_status(status, value, thresholds, better, None, False) == expected
