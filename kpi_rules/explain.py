@@ -106,7 +106,7 @@ def explain_kpi(client_file: Path, kpi: str, period: str = "latest", client: str
         raise InputError([Diagnostic("--client", None, None, "KR205", f'no data for client "{name}"{did_you_mean(name, names)}')])
     definition = group.client(name)
     scored = kpi in definition.kpis
-    sources = _read_sources(definition)
+    sources = _read_sources(definition, playbook.inputs(kpi))
     return [_explain_row(row, definition, kpi, sources, scored) for row in frame.iter_rows(named=True) if row["client"] == name]
 
 
@@ -303,13 +303,12 @@ class _SourceRows:
     frame: object  # polars DataFrame: date, metric columns of the client's rows
 
 
-def _read_sources(client: ClientDef) -> list[_SourceRows]:
-    """Each data file's rows of the client, read again (unaggregated) to count what fed each input."""
+def _read_sources(client: ClientDef, metrics: list[str]) -> list[_SourceRows]:
+    """Each data file's rows of the client, read again (unaggregated, only the KPI's inputs) to count what fed them."""
     import polars as pl
 
     from kpi_rules.data.load import read_source
 
-    metrics = sorted(client.playbook.metrics)
     read = []
     for source in client.sources:
         rows = read_source(source, metrics, scan=False)
