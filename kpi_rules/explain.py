@@ -304,18 +304,20 @@ class _SourceRows:
 
 
 def _read_sources(client: ClientDef, metrics: list[str]) -> list[_SourceRows]:
-    """Each data file's rows of the client, read again (unaggregated, only the KPI's inputs) to count what fed them."""
+    """Each data file's rows of the client, read again (unaggregated) to count what fed the KPI's inputs."""
     import polars as pl
 
     from kpi_rules.data.load import read_source
 
     read = []
     for source in client.sources:
-        rows = read_source(source, metrics, scan=False)
+        # Every metric is known, as when checking: a file's column mapping names any of them.
+        rows = read_source(source, sorted(client.playbook.metrics), scan=False)
         frame = rows.frame
         if "client" in rows.plan.feeds:
             frame = frame.filter(pl.col("client") == client.name)
-        read.append(_SourceRows(str(source.path), frame.collect()))
+        kept = [name for name in ("date", "date_end", *metrics) if name in frame.collect_schema().names()]
+        read.append(_SourceRows(str(source.path), frame.select(kept).collect()))
     return read
 
 

@@ -154,3 +154,10 @@ def test_why_a_status(status, value, thresholds, better, expected):
     from kpi_rules.explain import why_status
 
     assert why_status(status, value, thresholds, better, None, False) == expected
+
+
+def test_a_file_whose_columns_are_mapped_to_metrics(cli):
+    # The fitness studio's export is in Russian, cp1251, mapped column by column in its client file.
+    result = cli("explain", "examples/clients/fitness-studio.yaml", "story_er", "--period", "2026-10")
+    assert result.exit_code == 0, result.stderr
+    assert "31 row(s), 2026-10-01 to 2026-10-31 in examples/data/fitness-studio-vk.csv" in result.stdout
