@@ -286,7 +286,8 @@ def _in_test_file(diagnostic: Diagnostic, data: Path, document: Document, test: 
     """A problem the pipeline found in the temporary data file, pointed at the row of the test it came from."""
     if diagnostic.path != str(data):
         if diagnostic.path == document.path and diagnostic.line is None:
-            line, column = document.position(("tests", test.index, "period"))
+            # No rows in the period is the period's problem; any other (a metric no row has) the rows'.
+            line, column = document.position(("tests", test.index, "period" if diagnostic.code == "KR305" else "rows"))
             return replace(diagnostic, line=line, column=column, message=f'test "{test.name}": {diagnostic.message}')
         return diagnostic
     where: tuple = ("tests", test.index, "rows")

@@ -195,3 +195,40 @@ def test_validate_checks_test_files_and_check_skips_them_in_folders(cli, agency,
     checked = cli("check", EXAMPLES, "--format", "json")
     assert checked.exit_code in (0, 1), checked.stderr
     assert "playbook.test.yaml" not in checked.stderr
+
+
+def test_rows_of_two_channels_and_targets_of_the_test(cli, agency, write):
+    write(
+        "playbook.test.yaml",
+        """
+        kpi-rules: 1
+        playbook: playbook.yaml
+        tests:
+          - name: vk and telegram
+            period: 2026-10-05
+            grain: day
+            targets:
+              followers: {target: 3000}
+            rows:
+              - {date: 2026-10-05, channel: vk, followers: 2000, likes: 10, posts: 0}
+              - {date: 2026-10-05, channel: telegram, followers: 1500, likes: null, posts: 0}
+            expect:
+              followers: {value: 3500, status: pass}   # each channel's last value, added up
+              love_rate: {status: no_data}              # no posts: likes / 0
+        """,
+    )
+    result = cli("test", agency / "playbook.test.yaml")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "  PASS  vk and telegram · 2026-10-05..2026-10-05" in result.stdout
+
+
+def test_a_metric_no_row_has_is_pointed_at_the_rows(cli, agency, write, monkeypatch):
+    write(
+        "playbook.test.yaml",
+        "kpi-rules: 1\nplaybook: playbook.yaml\ntests:\n  - name: t\n    grain: day\n"
+        "    rows: [{date: 2026-10-05, likes: 10}]\n    expect: {love_rate: {status: no_data}}\n",
+    )
+    monkeypatch.chdir(agency)
+    result = cli("test", "playbook.test.yaml")
+    assert result.exit_code == 2
+    assert 'playbook.test.yaml:6:11: error KR304 test "t": no data file has a "followers" column' in result.stderr
