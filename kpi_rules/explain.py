@@ -86,6 +86,8 @@ def explain_kpi(client_file: Path, kpi: str, period: str = "latest", client: str
     """The explanation of ``kpi`` for a client of ``client_file``, in every period ``period`` selects."""
     from kpi_rules.pipeline import compile_clients, score
 
+    if client_file.is_dir():
+        raise InputError([Diagnostic(str(client_file), None, None, "KR401", "is a folder: explain takes one client file")])
     group = compile_clients([client_file])[0]
     playbook = group.playbook
     if kpi not in playbook.kpis:

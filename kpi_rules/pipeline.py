@@ -54,10 +54,16 @@ def compile_clients(paths: list[Path]) -> list[ClientGroupDef]:
     from kpi_rules.playbook_tests import is_test_file
 
     compiler = Compiler()
+    files = discover(paths)
+    compiler.diagnostics += [
+        Diagnostic(str(path), None, None, "KR004", "is a playbook test file, not a client file: run it with kpi-rules test")
+        for path, in_folder in files.items()
+        if is_test_file(path) and not in_folder
+    ]
     groups = [
         group
-        for path, in_folder in discover(paths).items()
-        if not (in_folder and is_test_file(path)) and (group := compiler.client(path, skip_playbook=in_folder)) is not None
+        for path, in_folder in files.items()
+        if not is_test_file(path) and (group := compiler.client(path, skip_playbook=in_folder)) is not None
     ]
     if not groups and not compiler.diagnostics:
         compiler.diagnostics.append(Diagnostic(" ".join(map(str, paths)), None, None, "KR004", "no client files found"))

@@ -89,6 +89,8 @@ def test_every_period_of_a_span_is_explained(cli):
 
 
 def test_unknown_kpi_and_client_are_diagnosed(cli, write, tmp_path):
+    folder = cli("explain", "examples/clients", "cpo")
+    assert folder.exit_code == 2 and "examples/clients: error KR401 is a folder: explain takes one client file" in folder.stderr
     unknown = cli("explain", "examples/clients/coffee-house.yaml", "CPO")
     assert unknown.exit_code == 2
     assert 'examples/clients/coffee-house.yaml: error KR205 unknown KPI "CPO" (did you mean "cpo"?)' in unknown.stderr

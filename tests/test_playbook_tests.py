@@ -195,6 +195,9 @@ def test_validate_checks_test_files_and_check_skips_them_in_folders(cli, agency,
     checked = cli("check", EXAMPLES, "--format", "json")
     assert checked.exit_code in (0, 1), checked.stderr
     assert "playbook.test.yaml" not in checked.stderr
+    named = cli("check", EXAMPLES / "playbook.test.yaml")
+    assert named.exit_code == 2
+    assert "playbook.test.yaml: error KR004 is a playbook test file, not a client file: run it with kpi-rules test" in named.stderr
 
 
 def test_rows_of_two_channels_and_targets_of_the_test(cli, agency, write):
