@@ -200,7 +200,12 @@ def _client_changes(name: str, before: ClientGroupDef, after: ClientGroupDef) ->
         changes.append(RuleChange(name, "goals", "goals", ", ".join(before.template.goals), ", ".join(after.template.goals)))
     own_before = {k: t for k, t in before.template.targets.items() if before.playbook.targets.get(k) != t}
     own_after = {k: t for k, t in after.template.targets.items() if after.playbook.targets.get(k) != t}
-    return changes + _target_changes(name, own_before, own_after)
+    changes += _target_changes(name, own_before, own_after)
+    for client in dict.fromkeys([*before.overrides, *after.overrides]):
+        was, now = before.overrides.get(client), after.overrides.get(client)
+        targets = _target_changes(name, was.targets if was else {}, now.targets if now else {})
+        changes += [replace(change, item=f"{change.item} for {client}") for change in targets]
+    return changes
 
 
 def _target_changes(name: str, before, after) -> list[RuleChange]:

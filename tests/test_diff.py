@@ -125,3 +125,20 @@ def test_not_a_repository_and_unknown_revision(cli, repo, tmp_path_factory, monk
     outside = cli("diff", "clients/", "--rev", "main")
     assert outside.exit_code == 2
     assert "clients: error KR620 not in a git repository: diff compares the files with a git revision" in outside.stderr
+
+
+def test_a_target_agreed_for_one_client_of_a_file(cli, repo):
+    clients = repo / "examples" / "clients" / "package.yaml"
+    clients.write_text(
+        "kpi-rules: 1\nclients: [Coffee House, Volga Industrial]\nplaybook: ../playbook.yaml\ngoals: [leads]\n"
+        "data: ../data/agency-daily.csv\noverrides:\n  Volga Industrial:\n    targets:\n      leads: {target: 100, warn: 80}\n",
+        encoding="utf-8",
+    )
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "a package")
+    _edit(clients, "leads: {target: 100, warn: 80}", "leads: {target: 10, warn: 5}")
+    result = cli("diff", "examples/clients/package.yaml", "--period", "2025-12")
+    assert result.exit_code == 0, result.stderr
+    assert "    target leads for Volga Industrial: target 100, warn 80 -> target 10, warn 5\n" in result.stdout
+    assert "  Volga Industrial · 2025-12\n    leads: " in result.stdout and "(fail) -> " in result.stdout
+    assert "Coffee House · 2025-12" not in result.stdout
