@@ -307,7 +307,7 @@ def explain(
         render(explanations, sys.stdout)
 
 
-class TestFormat(str, Enum):
+class PlaybookTestFormat(str, Enum):
     text = "text"
     junit = "junit"
 
@@ -318,7 +318,7 @@ def test_playbooks(
     min_coverage: Annotated[
         Optional[float], typer.Option(help="Fail (exit 1) when a playbook has less than this share of its KPIs tested, in percent.", show_default=False)
     ] = None,
-    output_format: Annotated[TestFormat, typer.Option("--format", help="text, or junit (XML for CI).")] = TestFormat.text,
+    output_format: Annotated[PlaybookTestFormat, typer.Option("--format", help="text, or junit (XML for CI).")] = PlaybookTestFormat.text,
 ) -> None:
     """Run playbook unit tests: made-up rows, expected KPI values and statuses; coverage of the playbook's KPIs.
 
@@ -331,7 +331,7 @@ def test_playbooks(
         if min_coverage is not None and not 0 <= min_coverage <= 100:
             raise InputError([Diagnostic("--min-coverage", None, None, "KR401", f"{min_coverage:g} is not a percentage from 0 to 100")])
         report = run_test_files(compile_test_files(paths), min_coverage)
-        (render_test_junit if output_format is TestFormat.junit else render_test_text)(report, sys.stdout)
+        (render_test_junit if output_format is PlaybookTestFormat.junit else render_test_text)(report, sys.stdout)
     raise typer.Exit(1 if report.failed else 0)
 
 

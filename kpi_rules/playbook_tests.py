@@ -47,7 +47,7 @@ class PlaybookTestDef:
 
 
 @dataclass(frozen=True)
-class TestFileDef:
+class PlaybookTestFileDef:
     document: Document
     playbook: PlaybookDef
     tests: tuple[PlaybookTestDef, ...]
@@ -62,7 +62,7 @@ class Mismatch:
 
 
 @dataclass(frozen=True)
-class TestResult:
+class PlaybookTestResult:
     path: str
     line: int
     name: str
@@ -90,8 +90,8 @@ class Coverage:
 
 
 @dataclass(frozen=True)
-class TestReport:
-    results: tuple[TestResult, ...]
+class PlaybookTestReport:
+    results: tuple[PlaybookTestResult, ...]
     coverage: tuple[Coverage, ...]
     min_coverage: float | None = None
 
@@ -127,7 +127,7 @@ def discover_test_files(paths: list[Path]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def compile_test_files(paths: list[Path]) -> list[TestFileDef]:
+def compile_test_files(paths: list[Path]) -> list[PlaybookTestFileDef]:
     """Every test file loaded, validated and checked against its playbook; all problems raised together."""
     compiler = Compiler()
     compiled = [test_file for path in discover_test_files(paths) if (test_file := compile_test_file(compiler, path)) is not None]
@@ -135,7 +135,7 @@ def compile_test_files(paths: list[Path]) -> list[TestFileDef]:
     return compiled
 
 
-def compile_test_file(compiler: Compiler, path: Path) -> TestFileDef | None:
+def compile_test_file(compiler: Compiler, path: Path) -> PlaybookTestFileDef | None:
     document = compiler.validated(compiler.load(path), "test")
     if document is None:
         return None
@@ -144,7 +144,7 @@ def compile_test_file(compiler: Compiler, path: Path) -> TestFileDef | None:
     if playbook is None:
         return None
     tests = tuple(_compile_test(compiler, document, index, playbook) for index in range(len(document.data["tests"])))
-    return None if len(compiler.diagnostics) > before else TestFileDef(document, playbook, tests)
+    return None if len(compiler.diagnostics) > before else PlaybookTestFileDef(document, playbook, tests)
 
 
 def _compile_test(compiler: Compiler, document: Document, index: int, playbook: PlaybookDef) -> PlaybookTestDef:
@@ -181,7 +181,7 @@ def _compile_test(compiler: Compiler, document: Document, index: int, playbook: 
     )
 
 
-def run_test_files(files: list[TestFileDef], min_coverage: float | None = None) -> TestReport:
+def run_test_files(files: list[PlaybookTestFileDef], min_coverage: float | None = None) -> PlaybookTestReport:
     """Every test run; coverage per playbook over all the files that test it."""
     results = []
     problems: list[Diagnostic] = []
@@ -198,10 +198,10 @@ def run_test_files(files: list[TestFileDef], min_coverage: float | None = None) 
     if problems:
         raise InputError(problems)
     coverage = tuple(Coverage(path, tuple(own_kpis(playbook)), tuple(sorted(kpis))) for path, (playbook, kpis) in tested.items())
-    return TestReport(tuple(results), coverage, min_coverage)
+    return PlaybookTestReport(tuple(results), coverage, min_coverage)
 
 
-def run_test(test_file: TestFileDef, test: PlaybookTestDef, folder: Path) -> TestResult:
+def run_test(test_file: PlaybookTestFileDef, test: PlaybookTestDef, folder: Path) -> PlaybookTestResult:
     """Score the test's rows as a client of the playbook and compare with what it expects."""
     from kpi_rules.pipeline import score
 
@@ -232,7 +232,7 @@ def run_test(test_file: TestFileDef, test: PlaybookTestDef, folder: Path) -> Tes
         if expected.status is not None and actual.status != expected.status:
             mismatches.append(Mismatch(expected.kpi, "status", expected.status, actual.status))
     line, _ = document.position(("tests", test.index))
-    return TestResult(document.path, line, test.name, f"{card.start}..{card.end}", tuple(mismatches))
+    return PlaybookTestResult(document.path, line, test.name, f"{card.start}..{card.end}", tuple(mismatches))
 
 
 def own_kpis(playbook: PlaybookDef) -> list[str]:
@@ -251,7 +251,7 @@ def own_kpis(playbook: PlaybookDef) -> list[str]:
     return [kpi for kpi in playbook.kpis if kpi in named]
 
 
-def _client_group(test_file: TestFileDef, test: PlaybookTestDef, data: Path) -> ClientGroupDef:
+def _client_group(test_file: PlaybookTestFileDef, test: PlaybookTestDef, data: Path) -> ClientGroupDef:
     """The test as a client file: one client (named after the test) scored on exactly the KPIs it expects."""
     kpis = tuple(dict.fromkeys(e.kpi for e in test.expectations))
     playbook = replace(test_file.playbook, goals={TESTED_GOAL: GoalDef(TESTED_GOAL, kpis)})

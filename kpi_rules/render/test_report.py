@@ -9,11 +9,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import IO
 
-from kpi_rules.playbook_tests import Coverage, TestReport, TestResult
+from kpi_rules.playbook_tests import Coverage, PlaybookTestReport, PlaybookTestResult
 from kpi_rules.render.junit import NOT_XML
 
 
-def render_test_text(report: TestReport, stream: IO[str]) -> None:
+def render_test_text(report: PlaybookTestReport, stream: IO[str]) -> None:
     path = None
     for result in report.results:
         if result.path != path:
@@ -38,7 +38,7 @@ def coverage_line(coverage: Coverage, minimum: float | None) -> str:
     return text
 
 
-def render_test_junit(report: TestReport, stream: IO[str]) -> None:
+def render_test_junit(report: PlaybookTestReport, stream: IO[str]) -> None:
     root = ET.Element("testsuites", name="kpi-rules test")
     suites: dict[str, ET.Element] = {}
     for result in report.results:
@@ -76,7 +76,7 @@ def _case(suite: ET.Element, classname: str, name: str, failure: tuple[str, str]
     return case
 
 
-def _failure(result: TestResult) -> tuple[str, str] | None:
+def _failure(result: PlaybookTestResult) -> tuple[str, str] | None:
     if result.passed:
         return None
     lines = [f"{m.kpi} {m.what}: expected {m.expected}, got {m.actual}" for m in result.mismatches]
