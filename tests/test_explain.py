@@ -163,3 +163,34 @@ def test_a_file_whose_columns_are_mapped_to_metrics(cli):
     result = cli("explain", "examples/clients/fitness-studio.yaml", "story_er", "--period", "2026-10")
     assert result.exit_code == 0, result.stderr
     assert "31 row(s), 2026-10-01 to 2026-10-31 in examples/data/fitness-studio-vk.csv" in result.stdout
+
+
+def test_relative_targets_and_waivers(cli, write):
+    client = write(
+        "r.yaml",
+        f"""
+        kpi-rules: 1
+        client: Coffee House
+        playbook: {EXAMPLES / "playbook.yaml"}
+        goals: [community, sales]
+        baseline: 2025-11
+        data: {EXAMPLES / "data" / "agency-daily.csv"}
+        targets:
+          cpo: {{vs: previous, change: -5%}}
+        waivers:
+          orders: {{until: 2026-12-31, reason: rebrand}}
+        """,
+    )
+    november = {}
+    with (EXAMPLES / "data" / "agency-daily.csv").open(encoding="utf-8") as file:
+        for row in csv.DictReader(file):
+            if row["client"] == "Coffee House" and row["date"].startswith("2025-11"):
+                for column in ("spend", "orders"):
+                    november[column] = november.get(column, 0.0) + float(row[column] or 0)
+    previous_cpo = november["spend"] / november["orders"]
+    cpo = json.loads(cli("explain", client, "cpo", "--period", "2025-12", "--format", "json").stdout)[0]
+    assert cpo["reference"] == pytest.approx(previous_cpo)
+    assert cpo["thresholds"]["target"] == pytest.approx(previous_cpo * 0.95)
+    assert cpo["target_from"] == f"relative to previous, set in the client file, {client}:8"
+    orders = cli("explain", client, "orders", "--period", "2025-12")
+    assert "Status      waived until 2026-12-31: rebrand" in orders.stdout
