@@ -66,7 +66,7 @@ class PlaybookTestResult:
     path: str
     line: int
     name: str
-    period: str  # as scored: 2026-10-01..2026-10-31
+    period: str  # as scored: 2026-10, 2026-W42, 2026-10-05
     mismatches: tuple[Mismatch, ...]
 
     @property
@@ -204,6 +204,7 @@ def run_test_files(files: list[PlaybookTestFileDef], min_coverage: float | None 
 def run_test(test_file: PlaybookTestFileDef, test: PlaybookTestDef, folder: Path) -> PlaybookTestResult:
     """Score the test's rows as a client of the playbook and compare with what it expects."""
     from kpi_rules.pipeline import score
+    from kpi_rules.render.junit import period_name
 
     document = test_file.document
     data = folder / f"test-{id(test)}.csv"
@@ -232,7 +233,8 @@ def run_test(test_file: PlaybookTestFileDef, test: PlaybookTestDef, folder: Path
         if expected.status is not None and actual.status != expected.status:
             mismatches.append(Mismatch(expected.kpi, "status", expected.status, actual.status))
     line, _ = document.position(("tests", test.index))
-    return PlaybookTestResult(document.path, line, test.name, f"{card.start}..{card.end}", tuple(mismatches))
+    period = period_name({"grain": card.grain, "period_start": card.start, "period_end": card.end})
+    return PlaybookTestResult(document.path, line, test.name, period, tuple(mismatches))
 
 
 def own_kpis(playbook: PlaybookDef) -> list[str]:
