@@ -78,7 +78,11 @@ def apply_targets(
     frame = frame.with_columns(
         *[_status(kpi, available).alias(status_column(kpi.id)) for kpi in evaluated],
         *[_gap(kpi, available).alias(gap_column(kpi.id)) for kpi in evaluated],
-        *[_reason(kpi, available).alias(reason_column_of_kpi(kpi.id)) for kpi in evaluated],
+        *[
+            _reason(kpi, available).alias(reason_column_of_kpi(kpi.id))
+            for kpi in evaluated
+            if {_internal("until", kpi.id), _internal("vs", kpi.id)} & available
+        ],
         *[_note(kpi).alias(note_column(kpi.id)) for kpi in evaluated if _internal("until", kpi.id) in available],
     )
     return frame.drop([name for name in frame.collect_schema().names() if name.startswith("_") or name == "terms"])
@@ -219,25 +223,31 @@ def _without_reference(kpi: KpiDef, available: set[str]) -> pl.Expr:
 
 
 def _status(kpi: KpiDef, available: set[str]) -> pl.Expr:
+    """The first rule that holds names the status. Rules about columns the clients do not have (no waiver, no
+    relative target, no band) are left out: each costs a pass over every row."""
     value = _scored_value(kpi, available)
     target, warn, low, high = (_threshold(kpi, t, available) for t in THRESHOLDS)
     meets = (lambda bound: value >= bound) if kpi.better == "higher" else (lambda bound: value <= bound)
-    in_band = (low.is_null() | (value >= low)) & (high.is_null() | (value <= high))
     # Waived first, whatever the value; then nulls: a missing value must never fall through to "pass".
-    return (
-        pl.when(_waived(kpi, available)).then(pl.lit("waived"))
-        .when(value.is_null() | _without_reference(kpi, available)).then(pl.lit("no_data"))
-        .when(target.is_not_null() & meets(target)).then(pl.lit("pass"))
-        .when(target.is_not_null() & warn.is_not_null() & meets(warn)).then(pl.lit("warn"))
-        .when(target.is_not_null()).then(pl.lit("fail"))
-        .when((low.is_not_null() | high.is_not_null()) & in_band).then(pl.lit("pass"))
-        .when(low.is_not_null() | high.is_not_null()).then(pl.lit("fail"))
-        .otherwise(pl.lit("info"))
-    )
+    rules = [(_waived(kpi, available), "waived")] if _internal("until", kpi.id) in available else []
+    rules.append((value.is_null(), "no_data"))
+    if _internal("vs", kpi.id) in available:
+        rules.append((_without_reference(kpi, available), "no_data"))
+    if threshold_column(kpi.id, "target") in available:
+        rules += [(target.is_not_null() & meets(target), "pass"), (target.is_not_null() & meets(warn), "warn"), (target.is_not_null(), "fail")]
+    if {threshold_column(kpi.id, "min"), threshold_column(kpi.id, "max")} & available:
+        in_band = (low.is_null() | (value >= low)) & (high.is_null() | (value <= high))
+        rules += [((low.is_not_null() | high.is_not_null()) & in_band, "pass"), (low.is_not_null() | high.is_not_null(), "fail")]
+    first, *others = rules
+    status = pl.when(first[0]).then(pl.lit(first[1]))
+    for condition, name in others:
+        status = status.when(condition).then(pl.lit(name))
+    return status.otherwise(pl.lit("info"))
 
 
 def _reason(kpi: KpiDef, available: set[str]) -> pl.Expr:
-    """Why there is no value (as evaluate said), no reference to compare with, or the waiver."""
+    """Why there is no value (as evaluate said), no reference to compare with, or the waiver (for KPIs some
+    client has a waiver or a relative target for: the others keep evaluate's reason as it is)."""
     reason = pl.col(reason_column_of_kpi(kpi.id))
     if _internal("until", kpi.id) in available:
         waiver = pl.format("waived until {}: {}", pl.col(_internal("until", kpi.id)), pl.col(_internal("waiver", kpi.id)))
