@@ -31,7 +31,8 @@ app = typer.Typer(
         "  kpi-rules check examples/clients/coffee-house.yaml --period 2026-Q3 --format json --output q3.json\n\n"
         "  kpi-rules validate examples/playbook.yaml examples/clients/\n\n"
         "  kpi-rules list examples/playbook.yaml --lang ru\n\n"
-        "  kpi-rules show er cpl"
+        "  kpi-rules show er cpl\n\n"
+        "  kpi-rules forecast examples/clients/b2b-firm.yaml --budget 60000 --period 2026-09"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -272,6 +273,52 @@ def docs(
         else:
             with open_output(output, inputs=inputs) as stream:
                 stream.write(text)
+
+
+class ForecastFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _wanted(what: str):
+    return Annotated[Optional[float], typer.Option(help=f"{what} wanted: the budget they need.", show_default=False)]
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  kpi-rules forecast client.yaml --budget 30000 --period 2026-11-01..2026-11-03\n\n"
+        "  kpi-rules forecast client.yaml --leads 500 --confidence 95 --format json"
+    )
+)
+def forecast(
+    client_file: Annotated[Path, typer.Argument(help="A client file.", metavar="CLIENT_FILE", show_default=False)],
+    budget: Annotated[Optional[float], typer.Option(help="A budget in the client's currency: the results it buys.", show_default=False)] = None,
+    period: Annotated[str, typer.Option(help="The test period: latest, current, a period (2026-10) or a range 2026-11-01..2026-11-03.")] = "latest",
+    client: Annotated[Optional[str], typer.Option(help="Only this client of the file.", show_default=False)] = None,
+    leads: _wanted("Leads") = None,
+    clicks: _wanted("Clicks") = None,
+    orders: _wanted("Orders") = None,
+    followers: _wanted("New followers") = None,
+    impressions: _wanted("Impressions") = None,
+    confidence: Annotated[float, typer.Option(help="Confidence of the ranges, in percent.")] = 90.0,
+    output_format: Annotated[ForecastFormat, typer.Option("--format", help="table or json.")] = ForecastFormat.table,
+) -> None:
+    """Forecast from a test period's cost per result: what a budget buys, and what results cost, with a range."""
+    from kpi_rules.forecast import check_forecast_options, forecast_clients
+    from kpi_rules.pipeline import compile_clients
+    from kpi_rules.render import make_console
+    from kpi_rules.render.forecast import render_forecasts, render_forecasts_json
+
+    wanted = {name: value for name, value in (("leads", leads), ("clicks", clicks), ("orders", orders), ("followers", followers), ("impressions", impressions)) if value is not None}
+    with _user_errors():
+        check_forecast_options(budget, wanted, confidence)
+        forecasts, problems = forecast_clients(compile_clients([client_file]), period, client=client, budget=budget, wanted=wanted, confidence=confidence)
+        if output_format is ForecastFormat.json:
+            render_forecasts_json(forecasts, sys.stdout)
+        else:
+            render_forecasts(forecasts, make_console())
+    raise typer.Exit(_report_problems(problems, strict=False))
 
 
 def _reader_went_away(error: OSError) -> bool:

@@ -44,6 +44,8 @@ CODES: dict[str, str] = {
     "KR306": "two data columns for one date, client or channel",
     "KR307": "money in another currency than the client's",
     "KR401": "bad command-line value",
+    "KR410": "a file that would be overwritten (init never overwrites)",
+    "KR411": "nothing to forecast: no cost per result the test period can price",
     "KR501": "warning: a total row of an export skipped",
     "KR502": "warning: a stock or unique count on a row that crosses a period's boundary left out",
     "KR503": "warning: a data row ends before it starts",
