@@ -32,7 +32,8 @@ app = typer.Typer(
         "  kpi-rules validate examples/playbook.yaml examples/clients/\n\n"
         "  kpi-rules list examples/playbook.yaml --lang ru\n\n"
         "  kpi-rules show er cpl\n\n"
-        "  kpi-rules forecast examples/clients/b2b-firm.yaml --budget 60000 --period 2026-09"
+        "  kpi-rules forecast examples/clients/b2b-firm.yaml --budget 60000 --period 2026-09\n\n"
+        "  kpi-rules init my-agency --goal sales --goal community --platform vk"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -319,6 +320,31 @@ def forecast(
         else:
             render_forecasts(forecasts, make_console())
     raise typer.Exit(_report_problems(problems, strict=False))
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  kpi-rules init my-agency --goal sales --goal community --platform vk\n\n"
+        "  kpi-rules check my-agency/clients/"
+    )
+)
+def init(
+    folder: Annotated[Path, typer.Argument(help="The folder to create the files in (made if missing).", metavar="[DIR]")] = Path("."),
+    goal: Annotated[Optional[list[str]], typer.Option(help="A goal of the bundled library, e.g. sales; repeat for several.", show_default=False)] = None,
+    platform: Annotated[Optional[str], typer.Option(help="Targets from this platform's benchmarks: vk, instagram, facebook, telegram, tiktok.", show_default=False)] = None,
+) -> None:
+    """Start a new playbook folder: a playbook, a client file and sample data that check scores at once."""
+    from kpi_rules.render import make_console
+    from kpi_rules.scaffold import build_scaffold, write_scaffold
+
+    with _user_errors():
+        written = write_scaffold(folder, build_scaffold(goal or [], platform))
+    console = make_console()
+    console.print(f"Wrote {len(written)} files in {folder}:", markup=False)
+    for path in written:
+        console.print(f"  {path}", markup=False)
+    console.print(f"Next: kpi-rules check {written[1].parent}/", markup=False)
 
 
 def _reader_went_away(error: OSError) -> bool:
