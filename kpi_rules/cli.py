@@ -33,7 +33,8 @@ app = typer.Typer(
         "  kpi-rules list examples/playbook.yaml --lang ru\n\n"
         "  kpi-rules show er cpl\n\n"
         "  kpi-rules forecast examples/clients/b2b-firm.yaml --budget 60000 --period 2026-09\n\n"
-        "  kpi-rules init my-agency --goal sales --goal community --platform vk"
+        "  kpi-rules init my-agency --goal sales --goal community --platform vk\n\n"
+        "  kpi-rules schema playbook > playbook.schema.json"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -345,6 +346,35 @@ def init(
     for path in written:
         console.print(f"  {path}", markup=False)
     console.print(f"Next: kpi-rules check {written[1].parent}/", markup=False)
+
+
+def _schema_names(incomplete: str) -> list[str]:
+    from kpi_rules.resources import schema_names
+
+    return [name for name in schema_names() if name.startswith(incomplete)]
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  kpi-rules schema playbook > playbook.schema.json\n\n"
+        "  kpi-rules schema scorecard"
+    )
+)
+def schema(
+    name: Annotated[
+        str,
+        typer.Argument(help="Which: playbook, client, scorecard (any schemas/NAME.schema.json shipped).", metavar="NAME", show_default=False, autocompletion=_schema_names),
+    ],
+) -> None:
+    """Print a JSON Schema: for editors' autocompletion (yaml-language-server) and other tools."""
+    from kpi_rules.resources import schema_names, schema_path
+
+    with _user_errors():
+        names = schema_names()
+        if name not in names:
+            raise InputError([Diagnostic("schema", None, None, "KR401", f'unknown schema "{name}"{did_you_mean(name, names)}; there are: {", ".join(names)}')])
+        sys.stdout.write(schema_path(name).read_text(encoding="utf-8"))
 
 
 def _reader_went_away(error: OSError) -> bool:
