@@ -219,16 +219,20 @@ def list_kpis(
     playbook: PlaybookArgument = "builtin:smm",
     goal: Annotated[Optional[str], typer.Option(help="Only the KPIs that serve this goal or are scored for it.")] = None,
     lang: LangOption = "en",
+    metrics: Annotated[bool, typer.Option("--metrics", help="The raw metrics instead (with --goal: those its KPIs read): aggregation, unit, labels.")] = False,
 ) -> None:
-    """The KPIs a playbook knows: id, label, formula, unit, direction, goals."""
+    """The KPIs a playbook knows: id, label, formula, unit, direction, goals. --metrics: its raw metrics."""
     from kpi_rules.render import make_console
-    from kpi_rules.render.reference import render_kpi_list
+    from kpi_rules.render.reference import render_kpi_list, render_metric_list
 
     with _user_errors():
         compiled = _compile_playbook(playbook)
         if goal is not None and goal not in compiled.goals:
             raise InputError([Diagnostic("--goal", None, None, "KR401", f'unknown goal "{goal}"{did_you_mean(goal, compiled.goals)}')])
-        render_kpi_list(compiled, goal, lang, make_console())
+        if metrics:
+            render_metric_list(compiled, goal, lang, make_console())
+        else:
+            render_kpi_list(compiled, goal, lang, make_console())
 
 
 @app.command()
