@@ -37,7 +37,7 @@ app = typer.Typer(
         "  kpi-rules schema playbook > playbook.schema.json"
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
