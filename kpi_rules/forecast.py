@@ -269,7 +269,7 @@ def _check_wanted(forecasts: list[ClientForecast], wanted: dict[str, float], pat
         known = ", ".join(f"--{option}" for option, metric in WANTED_OPTIONS.items() if metric in have) or "none"
         raise InputError(
             [
-                Diagnostic(path, None, None, "KR411", f"cannot price --{option}: the test period's data has no {WANTED_OPTIONS[option]} and spend (it can price: {known})")
+                Diagnostic(path, None, None, "KR411", f"cannot price --{option}: the data has no {WANTED_OPTIONS[option]} column beside spend (it can price: {known})")
                 for option in missing
             ]
         )

@@ -10,7 +10,12 @@ from conftest import REPO
 
 from kpi_rules.compile import Compiler
 from kpi_rules.diagnostics import InputError
-from kpi_rules.forecast import CostPerResult, cost_per_result_kpis, forecast_clients, poisson_interval
+from kpi_rules.forecast import (
+    CostPerResult,
+    cost_per_result_kpis,
+    forecast_clients,
+    poisson_interval,
+)
 from kpi_rules.pipeline import compile_clients
 
 SEED = REPO / "tests" / "data" / "forecast" / "vk-test.yaml"
@@ -135,7 +140,7 @@ def test_results_the_data_cannot_price():
         forecast_clients(compile_clients([SEED]), SEED_PERIOD, wanted={"orders": 10, "leads": 10})
     ((path, code, message),) = _codes(error)
     assert (path, code) == (str(SEED), "KR411")
-    assert message.startswith("cannot price --orders: the test period's data has no orders and spend (it can price: --leads, --clicks, --impressions)")
+    assert message.startswith("cannot price --orders: the data has no orders column beside spend (it can price: --leads, --clicks, --impressions)")
 
 
 def test_data_without_spend_has_nothing_to_forecast(write):
@@ -157,3 +162,12 @@ def test_cli_json(cli, monkeypatch):
     assert (client["confidence"], leads["results"], leads["cost_per_result"]) == (0.95, 500, 60)
     assert (leads["low"], leads["high"]) == pytest.approx((371.10963737, 659.18766664))
     assert "Garwood" in document["method"] and "linear" in document["assumption"]
+
+
+def test_each_client_of_a_shared_file_and_one_by_name(write):
+    write("agency.csv", "date,client,spend,leads\n2026-11-01,North,1000,20\n2026-11-01,South,500,25\n")
+    client = write("all.yaml", "kpi-rules: 1\nclients: all\nplaybook: builtin:smm\ngoals: [leads]\nperiod: day\ncurrency: EUR\ndata: agency.csv\n")
+    both, _ = forecast_clients(compile_clients([client]), "2026-11-01", budget=2000)
+    assert [(f.client, f.forecasts[0].cost, f.forecasts[0].results) for f in both] == [("North", 50, 40), ("South", 20, 100)]
+    (south,), _ = forecast_clients(compile_clients([client]), "2026-11-01", budget=2000, client="South")
+    assert (south.client, south.currency) == ("South", "EUR")

@@ -14,7 +14,13 @@ import pytest
 from conftest import REPO
 
 from kpi_rules.diagnostics import InputError
-from kpi_rules.scaffold import CLIENT, build_scaffold, library_goals, platforms, write_scaffold
+from kpi_rules.scaffold import (
+    CLIENT,
+    build_scaffold,
+    library_goals,
+    platforms,
+    write_scaffold,
+)
 
 TODAY = dt.date(2026, 11, 23)
 

@@ -5,7 +5,6 @@ The playbook repository's .pre-commit-config.yaml names a snapshot of this proje
 names a tag: pre-commit installs the hook's environment once (about 30 s) and both runs use it. (`pre-commit
 try-repo` would do the same with a throw-away cache, installing again for every run.)"""
 
-import os
 import shutil
 import subprocess
 import sys

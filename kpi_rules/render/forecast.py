@@ -9,7 +9,15 @@ from typing import IO
 from rich.console import Console
 from rich.table import Table
 
-from kpi_rules.forecast import ASSUMPTION, CAVEAT, METHOD, RELIABLE_FROM, BudgetNeeded, ClientForecast, ResultForecast
+from kpi_rules.forecast import (
+    ASSUMPTION,
+    CAVEAT,
+    METHOD,
+    RELIABLE_FROM,
+    BudgetNeeded,
+    ClientForecast,
+    ResultForecast,
+)
 from kpi_rules.render.formatting import EMPTY, money, number, period_label
 
 
