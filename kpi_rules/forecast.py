@@ -167,9 +167,9 @@ def forecast_clients(
         raise InputError([_nothing_to_forecast(group, priced[index][1]) for index, group in enumerate(groups)])
     forecastable = [_forecast_group(group, priced[index][0]) for index, group in enumerate(groups) if priced[index][0]]
     results = score(forecastable, _one_period(period))
-    absent = {kpi for found in priced.values() for kpi in found[1]}
+    lacking = {group.path: set(priced[index][1]) for index, group in enumerate(groups)}
     forecasts = [
-        _client_forecast(row, scored, costs, absent, budget, wanted, confidence)
+        _client_forecast(row, scored, costs, lacking[scored.clients[row["client"]].path], budget, wanted, confidence)
         for scored in results.groups
         for row in scored.frame.sort("order").iter_rows(named=True)
     ]
@@ -231,7 +231,7 @@ def _client_forecast(row: dict, scored, costs: dict[str, CostPerResult], lacking
     for cost in (costs[kpi] for kpi in scored.kpis if kpi in costs):
         count = row.get(cost.metric)
         if count is None or spend is None:
-            absent.append(cost)
+            absent.append(cost)  # the column is there, but without a value in the test period
             continue
         value = row[value_column(cost.kpi)]
         forecast = ResultForecast(

@@ -171,3 +171,15 @@ def test_each_client_of_a_shared_file_and_one_by_name(write):
     assert [(f.client, f.forecasts[0].cost, f.forecasts[0].results) for f in both] == [("North", 50, 40), ("South", 20, 100)]
     (south,), _ = forecast_clients(compile_clients([client]), "2026-11-01", budget=2000, client="South")
     assert (south.client, south.currency) == ("South", "EUR")
+
+
+def test_a_folder_of_client_files_each_with_what_its_own_data_lacks():
+    forecasts, _ = forecast_clients(compile_clients([REPO / "examples" / "clients"]), "2026-10", budget=10000)
+    absent = {forecast.client: [cost.kpi for cost in forecast.absent] for forecast in forecasts}
+    assert absent == {
+        "Volga Industrial": ["cpv", "cpa", "cpo"],
+        "Coffee House": ["cpv", "cpa", "cpl"],
+        "Fitness Studio": ["cpc", "cpv", "cpf", "cpa", "cpl", "cpo"],
+    }
+    fitness = next(forecast for forecast in forecasts if forecast.client == "Fitness Studio")
+    assert [item.kpi for item in fitness.forecasts] == ["cpm"]
