@@ -34,10 +34,13 @@ app = typer.Typer(
         "  kpi-rules show er cpl\n\n"
         "  kpi-rules explain examples/clients/coffee-house.yaml cpo --period 2025-12\n\n"
         "  kpi-rules test examples/ --min-coverage 80\n\n"
-        "  kpi-rules diff examples/clients/ --rev main --format markdown"
+        "  kpi-rules diff examples/clients/ --rev main --format markdown\n\n"
+        "  kpi-rules forecast examples/clients/b2b-firm.yaml --budget 60000 --period 2026-09\n\n"
+        "  kpi-rules init my-agency --goal sales --goal community --platform vk\n\n"
+        "  kpi-rules schema playbook > playbook.schema.json"
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -223,16 +226,20 @@ def list_kpis(
     playbook: PlaybookArgument = "builtin:smm",
     goal: Annotated[Optional[str], typer.Option(help="Only the KPIs that serve this goal or are scored for it.")] = None,
     lang: LangOption = "en",
+    metrics: Annotated[bool, typer.Option("--metrics", help="The raw metrics instead (with --goal: those its KPIs read): aggregation, unit, labels.")] = False,
 ) -> None:
-    """The KPIs a playbook knows: id, label, formula, unit, direction, goals."""
+    """The KPIs a playbook knows: id, label, formula, unit, direction, goals. --metrics: its raw metrics."""
     from kpi_rules.render import make_console
-    from kpi_rules.render.reference import render_kpi_list
+    from kpi_rules.render.reference import render_kpi_list, render_metric_list
 
     with _user_errors():
         compiled = _compile_playbook(playbook)
         if goal is not None and goal not in compiled.goals:
             raise InputError([Diagnostic("--goal", None, None, "KR401", f'unknown goal "{goal}"{did_you_mean(goal, compiled.goals)}')])
-        render_kpi_list(compiled, goal, lang, make_console())
+        if metrics:
+            render_metric_list(compiled, goal, lang, make_console())
+        else:
+            render_kpi_list(compiled, goal, lang, make_console())
 
 
 @app.command()
@@ -281,84 +288,8 @@ def docs(
                 stream.write(text)
 
 
-class ExplainFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
-@app.command()
-def explain(
-    client_file: Annotated[Path, typer.Argument(help="A client file.", show_default=False)],
-    kpi: Annotated[str, typer.Argument(help="The KPI's id, e.g. cpo.", show_default=False)],
-    period: Annotated[str, typer.Option(help="As check takes it: 2026-10, 2026-Q4, latest, current, all...")] = "latest",
-    client: Annotated[Optional[str], typer.Option(help="Which client of a file with several.", show_default=False)] = None,
-    output_format: Annotated[ExplainFormat, typer.Option("--format", help="table (text) or json.")] = ExplainFormat.table,
-) -> None:
-    """Why a KPI has its value and status: formula, inputs and their rows, arithmetic, target and where it came from.
-
-    Example: kpi-rules explain examples/clients/coffee-house.yaml cpo --period 2025-12
-    """
-    from kpi_rules.explain import explain_kpi
-    from kpi_rules.render.explain import render_explanations_json, render_explanations_text
-
-    with _user_errors():
-        explanations = explain_kpi(client_file, kpi, period, client)
-        render = render_explanations_json if output_format is ExplainFormat.json else render_explanations_text
-        render(explanations, sys.stdout)
-
-
-class PlaybookTestFormat(str, Enum):
-    text = "text"
-    junit = "junit"
-
-
-@app.command("test")
-def test_playbooks(
-    paths: Annotated[list[Path], typer.Argument(help="Test files (*.test.yaml), or folders of them.", metavar="PATH...", show_default=False)],
-    min_coverage: Annotated[
-        Optional[float], typer.Option(help="Fail (exit 1) when a playbook has less than this share of its KPIs tested, in percent.", show_default=False)
-    ] = None,
-    output_format: Annotated[PlaybookTestFormat, typer.Option("--format", help="text, or junit (XML for CI).")] = PlaybookTestFormat.text,
-) -> None:
-    """Run playbook unit tests: made-up rows, expected KPI values and statuses; coverage of the playbook's KPIs.
-
-    Example: kpi-rules test examples/playbook.test.yaml --min-coverage 80
-    """
-    from kpi_rules.playbook_tests import compile_test_files, run_test_files
-    from kpi_rules.render.test_report import render_test_junit, render_test_text
-
-    with _user_errors():
-        if min_coverage is not None and not 0 <= min_coverage <= 100:
-            raise InputError([Diagnostic("--min-coverage", None, None, "KR401", f"{min_coverage:g} is not a percentage from 0 to 100")])
-        report = run_test_files(compile_test_files(paths), min_coverage)
-        (render_test_junit if output_format is PlaybookTestFormat.junit else render_test_text)(report, sys.stdout)
-    raise typer.Exit(1 if report.failed else 0)
-
-
-class DiffFormat(str, Enum):
-    table = "table"
-    markdown = "markdown"
-    json = "json"
-
-
-@app.command()
-def diff(
-    paths: Annotated[list[Path], typer.Argument(help="Client files, or folders of them, in a git repository.", metavar="PATH...", show_default=False)],
-    rev: Annotated[str, typer.Option(help="The git revision to compare with: a branch, tag or commit.")] = "HEAD",
-    period: Annotated[str, typer.Option(help="The periods compared, as check takes them (default: every period).")] = "all",
-    output_format: Annotated[DiffFormat, typer.Option("--format", help="table (text), markdown (a pull request comment) or json.")] = DiffFormat.table,
-) -> None:
-    """What a change to playbooks or client files does: the rules that changed, and every KPI value or status that moves.
-
-    Example: kpi-rules diff examples/clients/ --rev main --format markdown
-    """
-    from kpi_rules.diff import diff_revision
-    from kpi_rules.render.diff import render_diff_json, render_diff_markdown, render_diff_text
-
-    with _user_errors():
-        report = diff_revision(paths, rev, period)
-        render = {DiffFormat.json: render_diff_json, DiffFormat.markdown: render_diff_markdown}.get(output_format, render_diff_text)
-        render(report, sys.stdout)
+# The analyst's commands register themselves on ``app``; they use the helpers above.
+from kpi_rules import cli_analyst  # noqa: F401
 
 
 def _reader_went_away(error: OSError) -> bool:

@@ -44,8 +44,8 @@ CODES: dict[str, str] = {
     "KR306": "two data columns for one date, client or channel",
     "KR307": "money in another currency than the client's",
     "KR401": "bad command-line value",
-    "KR610": "a playbook test that cannot be scored: its period holds several periods of the grain",
-    "KR620": "diff: not a git repository, an unknown revision, or git failing",
+    "KR410": "a file that would be overwritten (init never overwrites)",
+    "KR411": "nothing to forecast: no cost per result the test period can price",
     "KR501": "warning: a total row of an export skipped",
     "KR502": "warning: a stock or unique count on a row that crosses a period's boundary left out",
     "KR503": "warning: a data row ends before it starts",
@@ -56,6 +56,8 @@ CODES: dict[str, str] = {
     "KR522": "warning: days without rows between a client's first and last period",
     "KR523": "warning: a stock changing by more than 50% from one period to the next",
     "KR524": "warning: followers rising in a period with no new followers",
+    "KR610": "a playbook test that cannot be scored: its period holds several periods of the grain",
+    "KR620": "diff: not a git repository, an unknown revision, or git failing",
 }
 
 

@@ -19,8 +19,16 @@ def bundled_dir(name: str) -> Path:
     return Path(__file__).resolve().parent.parent / name
 
 
+SCHEMA_SUFFIX = ".schema.json"
+
+
 def schema_path(kind: str) -> Path:
-    return bundled_dir("schemas") / f"{kind}.schema.json"
+    return bundled_dir("schemas") / f"{kind}{SCHEMA_SUFFIX}"
+
+
+def schema_names() -> list[str]:
+    """The published schemas (schemas/NAME.schema.json): what `kpi-rules schema NAME` prints."""
+    return sorted(path.name.removesuffix(SCHEMA_SUFFIX) for path in bundled_dir("schemas").glob(f"*{SCHEMA_SUFFIX}"))
 
 
 def builtin_names() -> list[str]:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kpi_rules.model import METHODS, PlaybookDef, kpis_named
+from kpi_rules.model import AGGREGATIONS, METHODS, PlaybookDef, kpis_named
 from kpi_rules.render.table import format_target
 
 BETTER = {
@@ -56,6 +56,22 @@ def render_kpi_list(playbook: PlaybookDef, goal: str | None, lang: str, console:
         if goal is None or goal in goals:
             table.add_row(kpi.id, kpi.label(lang), kpi.formula.text, kpi.unit, kpi.better, ", ".join(goals))
     console.print(table)
+
+
+def render_metric_list(playbook: PlaybookDef, goal: str | None, lang: str, console: Console) -> None:
+    """The raw metrics (with a goal: those its KPIs read): how each rolls up to a period, its unit and its labels;
+    the aggregations explained below."""
+    read = {metric for kpi in playbook.kpis if goal in playbook.goals_of(kpi) for metric in playbook.inputs(kpi)}
+    metrics = [metric for metric in playbook.metrics if goal is None or metric in read]
+    table = Table(title=f"{playbook.name}: raw metrics", title_justify="left")
+    for heading in ("id", "label", "aggregation", "unit", "labels"):
+        table.add_column(heading, overflow="fold", ratio=2 if heading == "labels" else None)
+    for metric in (playbook.metrics[metric_id] for metric_id in metrics):
+        labels = " · ".join(f"{code}: {text}" for code, text in sorted(metric.labels.items()))
+        table.add_row(metric.id, metric.label(lang), metric.agg, metric.unit, labels)
+    console.print(table)
+    for agg in dict.fromkeys(playbook.metrics[metric_id].agg for metric_id in metrics):
+        console.print(f"{agg}: {AGGREGATIONS[agg]}", markup=False)
 
 
 def render_kpi_details(playbook: PlaybookDef, kpi_ids: list[str], lang: str, console: Console) -> None:
