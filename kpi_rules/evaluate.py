@@ -9,11 +9,13 @@ table with one row per client.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 
 import polars as pl
 
 from kpi_rules.columns import (
     mean_column,
+    projected_column,
     reason_column,
     reason_column_of_kpi,
     value_column,
@@ -26,6 +28,7 @@ from kpi_rules.model import (
     kpis_named,
     kpis_used,
 )
+from kpi_rules.pacing import UNFINISHED, paced_names
 
 NOT_FINITE = "the value is not finite (an overflow, an infinite input or the root of a negative number)"
 NO_BASELINE = "no baseline: the client file sets none (baseline:)"
@@ -89,8 +92,9 @@ def baseline_value(value: pl.Expr, by: list[str]) -> pl.Expr:
     return pl.when(in_baseline).then(value).mean().over(by)
 
 
-def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, kpis: list[str]) -> pl.LazyFrame:
-    """Values and no-data reasons of ``kpis`` (and the KPIs they use) for every client and period.
+def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, kpis: list[str], *, paced: bool = False) -> pl.LazyFrame:
+    """Values and no-data reasons of ``kpis`` (and the KPIs they use) for every client and period; with
+    ``paced``, also ``projected:k`` in unfinished periods for every KPI but stocks (kpi_rules.pacing).
 
     Statuses come after (kpi_rules.thresholds), once competitors' values are known.
     """
@@ -118,6 +122,8 @@ def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, kpis: list[str]) -> p
         names.setdefault(kpi.id, pl.col(value_column(kpi.id)))
         reasons.setdefault(kpi.id, pl.col(reason_column_of_kpi(kpi.id)))
 
+    at_pace = paced_names(names, playbook) if paced else {}
+
     frame = periods if RUN in available else with_runs(periods)
     # One with_columns per dependency level: a KPI may use the KPIs of the levels before it.
     for level in _dependency_levels(evaluated, playbook):
@@ -129,6 +135,12 @@ def evaluate(periods: pl.LazyFrame, playbook: PlaybookDef, kpis: list[str]) -> p
                 value, reason = _ratio_of_totals(kpi, names, reasons, period_functions)
             values.append(value.alias(value_column(kpi.id)))
             explanations.append(pl.when(pl.col(value_column(kpi.id)).is_null()).then(reason).alias(reason_column_of_kpi(kpi.id)))
+            if at_pace and not playbook.is_stock(kpi.id):
+                # A mean of rows is not scaled: its pace is its value.
+                projected = value if kpi.method == "mean_of_rows" else _at_pace(kpi, at_pace, period_functions)
+                values.append(pl.when(UNFINISHED).then(projected).alias(projected_column(kpi.id)))
+                if kpi.id not in playbook.metrics:  # a metric of the same name wins, as in ``names``
+                    at_pace[kpi.id] = pl.when(UNFINISHED).then(pl.col(projected_column(kpi.id))).otherwise(pl.col(value_column(kpi.id)))
         # The reasons after the values: they test the value column rather than compute the value again.
         frame = frame.with_columns(*values).with_columns(*explanations)
 
@@ -145,6 +157,11 @@ def _ratio_of_totals(
     causes += [pl.when(p.expression.is_null()).then(_unknown(p)) for p in built.period_values]
     causes += [pl.when(d.expression == 0).then(pl.lit(f"{d.text} is 0: the ratio is undefined")) for d in built.denominators]
     return built.expression, built.explain(pl.coalesce(*causes, pl.lit(NOT_FINITE)))
+
+
+def _at_pace(kpi: KpiDef, at_pace: dict[str, pl.Expr], periods: Periods) -> pl.Expr:
+    paced_periods = replace(periods, days_elapsed=at_pace["days_elapsed"])
+    return build_expression(kpi.formula, {name: at_pace[name] for name in kpi.formula.names}, paced_periods).expression
 
 
 def _unknown(part: Part) -> pl.Expr:

@@ -257,13 +257,12 @@ def _values(batch: _Batch, periods, rivals, owners: dict[int, tuple[int, int]], 
     values at its pace."""
     from kpi_rules.competitors import attach_competitors
     from kpi_rules.evaluate import evaluate
-    from kpi_rules.pacing import has_unfinished, projected_values
+    from kpi_rules.pacing import has_unfinished
 
-    values = evaluate(periods.lazy(), batch.playbook, batch.kpis)
+    paced = has_unfinished(periods if selected is None else periods.join(selected, on=KEYS, how="semi"))
+    values = evaluate(periods.lazy(), batch.playbook, batch.kpis, paced=paced)
     if rivals.height:
         values = attach_competitors(values, evaluate(rivals.lazy(), batch.playbook, batch.kpis), owners, batch.kpis)
-    if has_unfinished(periods if selected is None else periods.join(selected, on=KEYS, how="semi")):
-        values = values.join(projected_values(periods, batch.playbook, batch.kpis, KEYS), on=KEYS, how="left", maintain_order="left")
     return values
 
 
