@@ -54,6 +54,8 @@ class OutputFormat(str, Enum):
     junit = "junit"
     github = "github"
     xlsx = "xlsx"
+    html = "html"
+    pdf = "pdf"
 
 
 def _version(value: bool) -> None:
@@ -99,7 +101,7 @@ def check(
         typer.Option(
             help=(
                 "Write to this file instead of the terminal; repeat for several. The format follows the suffix "
-                "(.txt table, .json, .md markdown, .csv, .xml junit, .xlsx), or FORMAT=PATH names it; - is the terminal."
+                "(.txt table, .json, .md markdown, .csv, .xml junit, .xlsx, .html, .pdf), or FORMAT=PATH names it; - is the terminal."
             ),
             show_default=False,
         ),
