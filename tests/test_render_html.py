@@ -1,20 +1,26 @@
 """The HTML report: its charts by hand, escaping, language, the page limit and the folder of pages.
 
 The examples' report (``check examples/clients/``, latest period 2026-10) has three scorecards: Volga Industrial
-8 KPIs, Coffee House 9, Fitness Studio 5: 22 KPI rows and 22 charts. tests/test_render_browser.py opens it in
-a real browser.
+8 KPIs, Coffee House 9, Fitness Studio 5: 22 KPI rows and 22 charts. The browser tests open it in the system's
+Chromium (Debian's, installed by .ci/run) through playwright, never a browser playwright downloads; they are
+skipped, saying why, only where no Chromium is installed. KPI_RULES_UPDATE_GOLDEN=1 writes their screenshots to
+docs/images/ for the README.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from conftest import REPO
 
 from kpi_rules.render import html as html_renderer
 from kpi_rules.render.charts import line_chart
+from kpi_rules.render.pdf import BROWSERS
 
 CLIENTS = {"Volga Industrial": 8, "Coffee House": 9, "Fitness Studio": 5}
 
@@ -154,3 +160,121 @@ def test_without_jinja_html_is_refused_before_scoring_with_how_to_install(cli, m
     result = cli("check", "examples/clients/", "--output", tmp_path / "report.html")
     assert result.exit_code == 2
     assert 'pip install "kpi-rules[reports]"' in result.stderr
+
+
+# --- in a real browser ---
+
+BROWSER = next((path for name in BROWSERS if (path := shutil.which(name))), None)
+needs_browser = pytest.mark.skipif(
+    BROWSER is None, reason="no Chromium on PATH (apt-get install chromium): the HTML report is not opened in a browser"
+)
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1200, "height": 900}
+
+
+def screenshot_path(name: str, tmp_path: Path) -> Path:
+    """docs/images/NAME when the golden files are being updated (the README shows them), else a temporary file."""
+    if os.environ.get("KPI_RULES_UPDATE_GOLDEN") == "1":
+        return REPO / "docs" / "images" / name
+    return tmp_path / name
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # --no-sandbox: CI runs as root, where Chromium's sandbox will not start.
+        launched = playwright.chromium.launch(executable_path=BROWSER, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def open_report(browser, url: str, viewport: dict):
+    """The page at ``url``, with every request it made and every console error, uncaught exception or dialog
+    (alert, a sign of a script that ran) it had."""
+    page = browser.new_page(viewport=viewport)
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    page.goto(url, wait_until="load")
+    return page, requests, errors
+
+
+@needs_browser
+def test_the_examples_report_in_a_browser_then_on_a_phone_then_as_pdf(cli, browser, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    report = tmp_path / "report.html"
+    assert cli("check", "examples/clients/", "--output", report).exit_code == 1
+    url = report.as_uri()
+
+    page, requests, errors = open_report(browser, url, DESKTOP)
+    assert errors == []
+    assert [request for request in requests if request != url and not request.startswith("data:")] == []
+    for number, (client, kpis) in enumerate(CLIENTS.items(), 1):
+        card = page.locator(f"#card-{number}")
+        assert client in card.locator("h1").inner_text()
+        assert card.locator("tr.kr-kpi").count() == kpis
+        # One chart per KPI, drawn (not an empty box).
+        assert card.locator("tr.kr-kpi svg.kr-chart").count() == kpis
+        assert all(box["width"] > 50 and box["height"] > 10 for box in (card.locator("svg.kr-chart").nth(i).bounding_box() for i in range(kpis)))
+    assert page.locator("tr.kr-kpi[data-kpi=cpo] td").nth(1).inner_text() == "737.07 RUB"
+    page.screenshot(path=screenshot_path("report-desktop.png", tmp_path))
+
+    phone, _, phone_errors = open_report(browser, url, PHONE)
+    assert phone_errors == []
+    # Nothing wider than the screen: no sideways scrolling on a phone.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    widest = phone.evaluate("Math.max(...[...document.querySelectorAll('main *')].map(e => e.getBoundingClientRect().right))")
+    assert widest <= PHONE["width"]
+    phone.screenshot(path=screenshot_path("report-phone.png", tmp_path))
+
+    # The same page printed, as --output report.pdf prints it: a PDF of a page per client.
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF-") and pages_of(pdf) >= len(CLIENTS)
+
+
+def pages_of(pdf: bytes) -> int:
+    """The page count in a PDF's page tree (Chromium writes it uncompressed)."""
+    return max(int(count) for count in re.findall(rb"/Count (\d+)", pdf))
+
+
+@needs_browser
+def test_the_pdf_output_is_printed_by_the_browser(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    output = tmp_path / "report.pdf"
+    result = cli("check", "examples/clients/", "--output", output, "--output", tmp_path / "report.html")
+    assert result.exit_code == 1, result.stderr
+    pdf = output.read_bytes()
+    assert pdf.startswith(b"%PDF-") and pages_of(pdf) >= len(CLIENTS)
+
+
+def test_without_a_browser_pdf_is_refused_before_scoring_with_how_to_install(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no browser there
+    output = tmp_path / "report.pdf"
+    result = cli("check", "examples/clients/", "--output", output)
+    assert result.exit_code == 2
+    assert "error KR403 pdf is printed by a headless Chromium, and none is on PATH" in result.stderr
+    assert "apt-get install chromium" in result.stderr and "Traceback" not in result.stderr
+    assert not output.exists()
+
+
+@needs_browser
+def test_a_hostile_name_runs_no_script_in_the_browser(cli, write, browser, tmp_path):
+    write("playbook.yaml", "kpi-rules: 1\nname: Test\nextends: [builtin:smm]\n")
+    write("data.csv", "date,spend,leads,clicks\n2026-09-01,3000,50,400\n2026-10-01,3000,20,400\n")
+    write(
+        "client.yaml",
+        "kpi-rules: 1\nclient: '<script>document.title=\"pwned\"</script><img src=x onerror=alert(1)>'\n"
+        "playbook: playbook.yaml\ngoals: [leads]\nperiod: month\ndata: data.csv\n",
+    )
+    output = tmp_path / "report.html"
+    cli("check", tmp_path / "client.yaml", "--output", output)
+    page, requests, errors = open_report(browser, output.as_uri(), DESKTOP)
+    assert page.title() != "pwned" and errors == []
+    assert page.locator("img").count() == 0 and requests == [output.as_uri()]
+    assert '<script>document.title="pwned"</script>' in page.locator("h1").first.inner_text()
