@@ -162,6 +162,47 @@ def test_without_jinja_html_is_refused_before_scoring_with_how_to_install(cli, m
     assert 'pip install "kpi-rules[reports]"' in result.stderr
 
 
+
+# --- white label: the playbook's report: block ---
+
+
+def test_the_examples_report_wears_the_agencys_name_logo_and_colour(examples_report):
+    page = Page(examples_report)
+    assert "Northwind Digital" in "".join(page.text)
+    [logo] = page.all("img")
+    logo_file = (REPO / "examples" / "northwind-logo.svg").read_bytes()
+    assert logo["src"] == "data:image/svg+xml;base64," + __import__("base64").b64encode(logo_file).decode()
+    assert "--kr-accent: #0b6e4f;" in examples_report
+
+
+def branded(write, report: str) -> Path:
+    write("playbook.yaml", f"kpi-rules: 1\nname: Test\nextends: [builtin:smm]\nreport:\n{report}")
+    write("data.csv", "date,leads\n2026-10-01,20\n")
+    return write("client.yaml", "kpi-rules: 1\nclient: Acme\nplaybook: playbook.yaml\ngoals: [leads]\nperiod: month\ndata: data.csv\n")
+
+
+def test_a_missing_logo_is_a_diagnostic_at_its_line(cli, write, tmp_path):
+    client = branded(write, "  agency: Acme Agency\n  logo: missing.png\n")
+    result = cli("check", client, "--output", tmp_path / "report.html")
+    assert result.exit_code == 2
+    assert f'playbook.yaml:6:9: error KR216 report logo "missing.png" not found (looked for {tmp_path / "missing.png"})' in result.stderr
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_a_logo_that_is_no_image_or_too_large_is_refused(cli, write, tmp_path):
+    write("logo.exe", "MZ")
+    result = cli("validate", branded(write, "  logo: logo.exe\n"))
+    assert "playbook.yaml:5:9: error KR216 report logo \"logo.exe\" is not an image kpi-rules embeds" in result.stderr
+    (tmp_path / "big.png").write_bytes(b"\0" * (2**20 + 1))
+    result = cli("validate", branded(write, "  logo: big.png\n"))
+    assert "error KR216 report logo \"big.png\" is larger than 1 MB" in result.stderr
+
+
+def test_a_colour_that_is_not_rrggbb_is_refused_by_the_schema(cli, write):
+    result = cli("validate", branded(write, "  colour: 'red; background: url(x)'\n"))
+    assert result.exit_code == 2
+    assert "playbook.yaml:5:11: error KR103" in result.stderr
+
 # --- in a real browser ---
 
 BROWSER = next((path for name in BROWSERS if (path := shutil.which(name))), None)
