@@ -101,7 +101,8 @@ def check(
         typer.Option(
             help=(
                 "Write to this file instead of the terminal; repeat for several. The format follows the suffix "
-                "(.txt table, .json, .md markdown, .csv, .xml junit, .xlsx, .html, .pdf), or FORMAT=PATH names it; - is the terminal."
+                "(.txt table, .json, .md markdown, .csv, .xml junit, .xlsx, .html, .pdf), or FORMAT=PATH names it; - is the terminal; "
+                "a folder (reports/) gets an HTML index and a page per client."
             ),
             show_default=False,
         ),
@@ -123,7 +124,7 @@ def check(
     """Score clients' data against their KPIs: a pass/warn/fail scorecard per client and period."""
     from kpi_rules.output import inputs_of, open_output, plan_outputs
     from kpi_rules.pipeline import compile_clients, score
-    from kpi_rules.render import BINARY, RENDERERS, SUFFIXES, make_console, prepare
+    from kpi_rules.render import BINARY, FOLDERS, RENDERERS, SUFFIXES, make_console, prepare
 
     from kpi_rules.results import failing_statuses
 
@@ -133,7 +134,9 @@ def check(
         inputs = inputs_of(groups)
         # Every output checked before scoring, which can take a while.
         explicit = output_format.value if output_format else None
-        outputs = plan_outputs(output or (), explicit, formats=RENDERERS, suffixes=SUFFIXES, binary=BINARY, inputs=inputs)
+        outputs = plan_outputs(
+            output or (), explicit, formats=RENDERERS, suffixes=SUFFIXES, binary=BINARY, folders=FOLDERS, inputs=inputs
+        )
         for planned in outputs:
             prepare(planned.format)
         results = score(groups, period, lang)
@@ -141,6 +144,12 @@ def check(
             renderer = RENDERERS[planned.format]
             if planned.path is None:
                 renderer(results, make_console(), details)
+            elif planned.folder:
+                from kpi_rules.folders import open_output_folder
+
+                # An index and a page per client, the folder whole or not at all.
+                with open_output_folder(planned.path, inputs=inputs) as folder:
+                    FOLDERS[planned.format](results, folder)
             else:
                 # Each file whole or not at all.
                 with open_output(planned.path, binary=planned.format in BINARY, inputs=inputs) as stream:

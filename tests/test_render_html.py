@@ -203,6 +203,66 @@ def test_a_colour_that_is_not_rrggbb_is_refused_by_the_schema(cli, write):
     assert result.exit_code == 2
     assert "playbook.yaml:5:11: error KR103" in result.stderr
 
+
+# --- many clients: a folder with an index and a page per client ---
+
+
+def test_a_folder_gets_an_index_and_a_page_per_client(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    folder = tmp_path / "reports"
+    result = cli("check", "examples/clients/", "--output", f"{folder}/")
+    assert result.exit_code == 1, result.stderr
+    pages = ["00001-volga-industrial.html", "00002-coffee-house.html", "00003-fitness-studio.html"]
+    assert sorted(path.name for path in (folder / "clients").iterdir()) == pages
+    index = Page((folder / "index.html").read_text(encoding="utf-8"))
+    assert [link["href"] for link in index.all("a")] == [f"clients/{page}" for page in pages]
+    assert not index.all("svg")  # the index is a table of clients, light whatever their number
+    for page_name, (client, kpis) in zip(pages, CLIENTS.items()):
+        page = Page((folder / "clients" / page_name).read_text(encoding="utf-8"))
+        assert client in "".join(page.text)
+        assert len(page.all("svg", **{"class": "kr-chart"})) == kpis
+        assert page.all("a") == [{"href": "../index.html"}]
+
+
+def test_a_folder_is_replaced_whole_and_never_over_the_users_files(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    folder = tmp_path / "reports"
+    cli("check", "examples/clients/", "--output", f"{folder}/")
+    (folder / "clients" / "00009-gone.html").write_text("from an earlier run")
+    cli("check", "examples/clients/fitness-studio.yaml", "--output", f"html={folder}")
+    assert sorted(path.name for path in (folder / "clients").iterdir()) == ["00001-fitness-studio.html"]
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    result = cli("check", "examples/clients/", "--output", f"{mine}/")
+    assert result.exit_code == 2
+    assert "error KR001 is a folder with other files in it: the report replaces the whole folder" in result.stderr
+    assert [path.name for path in mine.iterdir()] == ["notes.txt"]
+
+    result = cli("check", "examples/clients/", "--output", "examples/")
+    assert result.exit_code == 2 and "error KR005 holds" in result.stderr
+
+    result = cli("check", "examples/clients/", "--output", f"csv={tmp_path}/out/")
+    assert result.exit_code == 2 and "csv is written to a file, not a folder" in result.stderr
+
+
+def test_a_failed_run_leaves_the_old_folder_and_no_temporary_one(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    folder = tmp_path / "reports"
+    cli("check", "examples/clients/", "--output", f"{folder}/")
+    before = (folder / "index.html").read_text(encoding="utf-8")
+
+    def half_written(results, target):
+        (target / "index.html").write_text("half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(html_renderer, "render_html_site", half_written)
+    result = cli("check", "examples/clients/", "--output", f"{folder}/")
+    assert result.exit_code == 2 and "error KR001 cannot write: no space left on device" in result.stderr
+    assert (folder / "index.html").read_text(encoding="utf-8") == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["reports"]
+
 # --- in a real browser ---
 
 BROWSER = next((path for name in BROWSERS if (path := shutil.which(name))), None)
@@ -319,3 +379,17 @@ def test_a_hostile_name_runs_no_script_in_the_browser(cli, write, browser, tmp_p
     assert page.title() != "pwned" and errors == []
     assert page.locator("img").count() == 0 and requests == [output.as_uri()]
     assert '<script>document.title="pwned"</script>' in page.locator("h1").first.inner_text()
+
+
+@needs_browser
+def test_a_folder_report_opens_cleanly_from_its_index(cli, browser, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    folder = tmp_path / "reports"
+    cli("check", "examples/clients/", "--output", f"{folder}/")
+    index, requests, errors = open_report(browser, (folder / "index.html").as_uri(), PHONE)
+    index.get_by_role("link", name="Coffee House").click()
+    index.wait_for_load_state()
+    assert index.url.endswith("/clients/00002-coffee-house.html")
+    assert index.locator("svg.kr-chart").count() == CLIENTS["Coffee House"]
+    assert index.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert errors == [] and all(url.startswith(folder.as_uri()) for url in requests)
