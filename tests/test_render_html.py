@@ -55,24 +55,25 @@ def examples_report(cli, tmp_path, monkeypatch):
 
 def test_a_chart_puts_values_and_the_target_where_hand_computed():
     # 3 values over 240 x 72 with 6 and 8 of padding: x 6, 120, 234; values 1..3 on y 64..8; the target 2 at 36.
-    svg = line_chart((1.0, 2.0, 3.0), {"target": 2.0}, "ER · Trend", ("2026-08: 1", "2026-09: 2", "2026-10: 3"))
+    svg = line_chart((1.0, 2.0, 3.0), {"target": 2.0, "warn": 1.0}, "ER · Trend 2026-08 – 2026-10")
     assert '<polyline class="kr-line" points="6.0,64.0 120.0,36.0 234.0,8.0"/>' in svg
     assert '<line class="kr-target" x1="0" x2="240" y1="36.0" y2="36.0"/>' in svg
-    assert svg.count("<circle") == 3 and 'class="kr-point kr-last"' in svg
-    assert "<title>2026-10: 3</title>" in svg
+    assert '<line class="kr-warn" x1="0" x2="240" y1="64.0" y2="64.0"/>' in svg
+    assert '<circle class="kr-point kr-last" cx="234.0" cy="8.0" r="3"/>' in svg  # this period's value
+    assert "<title>ER · Trend 2026-08 – 2026-10</title>" in svg
 
 
-def test_a_chart_leaves_a_gap_for_a_missing_value_and_escapes_its_text():
-    svg = line_chart((1.0, None, 3.0), None, "<b>&", ("a", "b", "<c>"))
-    assert "<polyline" not in svg  # two lone points, no line drawn through the gap
-    assert svg.count("<circle") == 2
-    assert "<title>&lt;b&gt;&amp;</title>" in svg and "&lt;c&gt;" in svg
+def test_a_chart_leaves_a_gap_for_a_missing_value_and_escapes_its_title():
+    svg = line_chart((1.0, None, 3.0), None, "<b>&")
+    assert "<polyline" not in svg  # two lone values, no line drawn through the gap
+    assert svg.count('<circle class="kr-point"') == 2
+    assert "<title>&lt;b&gt;&amp;</title>" in svg
 
 
 def test_a_chart_of_no_values_or_a_flat_series_still_draws():
     assert line_chart((), None, "x").startswith("<svg")
     flat = line_chart((5.0, 5.0), {"target": 5.0}, "x")
-    assert 'y1="36.0"' in flat and "points=\"6.0,36.0 234.0,36.0\"" in flat  # a flat line sits in the middle
+    assert 'y1="36.0"' in flat and 'points="6.0,36.0 234.0,36.0"' in flat  # a flat line sits in the middle
 
 
 def test_the_examples_report_has_every_client_every_kpi_and_a_chart_per_kpi(examples_report):

@@ -165,6 +165,7 @@ def _card(card: Scorecard, anchor: str) -> dict[str, Any]:
     lang = card.lang
     kpis = {kpi.id: kpi for kpi in card.kpis}
     labels = _period_labels(card)
+    trend = translate("Trend", lang)
     goals = []
     for goal in card.goals:
         score = ""
@@ -172,7 +173,7 @@ def _card(card: Scorecard, anchor: str) -> dict[str, Any]:
             score = translate("score {score}", lang, score=format_score(goal.score))
             if goal.weight != 1:
                 score += " " + translate("(weight {weight})", lang, weight=format_weight(goal.weight, lang))
-        rows = [_kpi_row(kpis[kpi_id], card, labels) for kpi_id in goal.kpis]
+        rows = [_kpi_row(kpis[kpi_id], card, labels, trend) for kpi_id in goal.kpis]
         goals.append(
             {
                 "label": goal.label,
@@ -198,14 +199,14 @@ def _card(card: Scorecard, anchor: str) -> dict[str, Any]:
     }
 
 
-def _kpi_row(kpi: KpiResult, card: Scorecard, labels: tuple[str, ...]) -> dict[str, Any]:
+def _kpi_row(kpi: KpiResult, card: Scorecard, labels: tuple[str, ...], trend: str) -> dict[str, Any]:
     from markupsafe import Markup
 
     lang, currency = card.lang, card.currency
     history = kpi.history or (kpi.value,)
     shown = labels[len(labels) - len(history) :] if len(labels) >= len(history) else ()
-    points = tuple(f"{label}: {format_value(value, kpi.unit, currency, lang)}" for label, value in zip(shown, history))
-    chart = line_chart(history, kpi.target, f"{kpi.label} · {translate('Trend', lang)}", points)
+    span = f" {shown[0]} – {shown[-1]}" if len(shown) > 1 else ""
+    chart = line_chart(history, kpi.target, f"{kpi.label} · {trend}{span}")
     return {
         "id": kpi.id,
         "label": kpi.label,
