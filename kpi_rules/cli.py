@@ -29,6 +29,7 @@ app = typer.Typer(
         "Examples:\n\n"
         "  kpi-rules check examples/clients/\n\n"
         "  kpi-rules check examples/clients/coffee-house.yaml --period 2026-Q3 --format json --output q3.json\n\n"
+        "  kpi-rules check examples/clients/ --output report.html --output report.pdf\n\n"
         "  kpi-rules validate examples/playbook.yaml examples/clients/\n\n"
         "  kpi-rules list examples/playbook.yaml --lang ru\n\n"
         "  kpi-rules show er cpl"

@@ -30,14 +30,14 @@ _TEMPORARY = re.compile(rf"\.kpi-rules-{re.escape(_HOST)}-(\d+)-\w+\.(tmpdir|old
 def check_output_folder(output: Path, inputs: Iterable[str | Path] = ()) -> None:
     """Raise InputError unless ``output`` can be (re)written as a whole folder; cheap, so call it early."""
     target = Path(os.path.realpath(output))
-    for source in inputs:
-        if Path(os.path.realpath(source)).is_relative_to(target):
-            raise _problem(output, "KR005", f'holds "{source}", an input of this run: write the report to another folder')
     if target.exists():
         if not target.is_dir():
             raise _problem(output, "KR001", "is not a folder: give the name of a folder (ending with /) or of a file")
         if any(True for _ in target.iterdir()) and not (target / MARKER).is_file():
             raise _problem(output, "KR001", "is a folder with other files in it: the report replaces the whole folder, so give a new or empty one")
+    for source in inputs:
+        if Path(os.path.realpath(source)).is_relative_to(target):
+            raise _problem(output, "KR005", f'holds "{source}", an input of this run: write the report to another folder')
     if not target.parent.is_dir():
         raise _problem(output, "KR001", f'cannot write: folder "{target.parent}" does not exist')
     if not os.access(target.parent, os.W_OK | os.X_OK):

@@ -74,8 +74,8 @@ def plan_outputs(
     """Where a run writes and in which format; InputError (every problem at once) unless all can be written.
 
     Each value is PATH (the format follows the suffix, else ``explicit_format``), FORMAT=PATH, or ``-`` (the
-    terminal, in ``explicit_format``). A PATH ending with / or naming a folder is a folder, for the ``folders``
-    formats (the first of them unless one is named). No value: the terminal. An explicit format that no output uses is an error
+    terminal, in ``explicit_format``). A PATH ending with / (or FORMAT=PATH naming a folder) is a folder, for
+    the ``folders`` formats (the first of them unless one is named). No value: the terminal. An explicit format that no output uses is an error
     (``--format json --output report.txt`` would otherwise write a table).
     """
     values = list(values)
@@ -106,7 +106,9 @@ def plan_outputs(
                 planned.append(PlannedOutput(chosen, None))
             continue
         path = Path(text)
-        if folders and (text.endswith(("/", os.sep)) or path.is_dir()):
+        # A folder is asked for by a trailing slash, or by naming a folder format (html=reports): `--output .`
+        # keeps meaning a file that cannot be written.
+        if folders and (text.endswith(("/", os.sep)) or (name in folders and os.path.isdir(text))):
             from kpi_rules.folders import check_output_folder
 
             chosen = name or explicit_format or next(iter(folders))

@@ -242,6 +242,11 @@ def test_a_folder_is_replaced_whole_and_never_over_the_users_files(cli, tmp_path
     assert [path.name for path in mine.iterdir()] == ["notes.txt"]
 
     result = cli("check", "examples/clients/", "--output", "examples/")
+    assert result.exit_code == 2 and "examples: error KR001 is a folder with other files in it" in result.stderr
+    # Even a folder kpi-rules wrote is not replaced when the run reads from it.
+    shutil.copytree(REPO / "examples", tmp_path / "old")
+    (tmp_path / "old" / ".kpi-rules-report").write_text("")
+    result = cli("check", tmp_path / "old" / "clients", "--output", f"{tmp_path / 'old'}/")
     assert result.exit_code == 2 and "error KR005 holds" in result.stderr
 
     result = cli("check", "examples/clients/", "--output", f"csv={tmp_path}/out/")
