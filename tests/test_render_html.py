@@ -128,6 +128,17 @@ def test_the_report_speaks_the_clients_language(cli, tmp_path, monkeypatch):
     assert "737,07\xa0₽" in text  # Babel's Russian money
 
 
+def test_competitors_plans_and_waivers_reach_the_page(cli, tmp_path):
+    # tests/data/plans/cafe.yaml, 2026-10: followers against two competitors, cpl waived (see its README).
+    output = tmp_path / "report.html"
+    cli("check", REPO / "tests" / "data" / "plans" / "cafe.yaml", "--output", output)
+    page = Page(output.read_text(encoding="utf-8"))
+    text = "".join(page.text)
+    assert "Rival Cafe 6,000 · Bean Bar 2,000" in text
+    assert "≥ 1.00% (best competitor 1.00% +0%)" in text
+    assert "waived until 2026-11-30: rebrand: ads paused" in text
+    assert "score 25 (weight 2)" in text
+
 def test_past_a_page_of_scorecards_a_single_file_is_refused_with_the_way_out(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
     monkeypatch.setattr(html_renderer, "PAGE_UP_TO", 2)
