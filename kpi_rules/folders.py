@@ -83,9 +83,9 @@ def _remove_stale(folder: Path) -> None:
     with suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
             match = _TEMPORARY.fullmatch(entry.name)
-            if match and entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == os.geteuid():
-                if not _process_exists(int(match[1])):
-                    shutil.rmtree(entry.path, ignore_errors=True)
+            ours = match and entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == os.geteuid()
+            if ours and not _process_exists(int(match[1])):
+                shutil.rmtree(entry.path, ignore_errors=True)
 
 
 def _problem(output: Path, code: str, message: str) -> InputError:

@@ -280,6 +280,23 @@ def test_a_failed_run_leaves_the_old_folder_and_no_temporary_one(cli, tmp_path, 
     assert (folder / "index.html").read_text(encoding="utf-8") == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["reports"]
 
+
+def test_the_hidden_folder_of_a_killed_writer_is_removed_by_the_next(cli, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from kpi_rules.output import _HOST
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])  # a process id that is no more
+    dead.wait()
+    left = tmp_path / f".kpi-rules-{_HOST}-{dead.pid}-x1y2.tmpdir"
+    (left / "clients").mkdir(parents=True)
+    alive = tmp_path / f".kpi-rules-{_HOST}-{os.getpid()}-x1y2.tmpdir"
+    alive.mkdir()
+    monkeypatch.chdir(REPO)
+    assert cli("check", "examples/clients/", "--output", f"{tmp_path}/reports/").exit_code == 1
+    assert not left.exists() and alive.exists()
+
 # --- in a real browser ---
 
 BROWSER = next((path for name in BROWSERS if (path := shutil.which(name))), None)

@@ -7,8 +7,8 @@ terminal or NO_COLOR is set; files always get plain text.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections import Counter
+from pathlib import Path
 from typing import IO, Any, Callable
 
 from rich.console import Console

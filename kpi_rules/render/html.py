@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -36,7 +35,15 @@ from kpi_rules.render.formatting import (
     format_weight,
     period_label,
 )
-from kpi_rules.render.table import common_language, note_text, period_note, status_label, status_word, summary_text, value_text
+from kpi_rules.render.table import (
+    common_language,
+    note_text,
+    period_note,
+    status_label,
+    status_word,
+    summary_text,
+    value_text,
+)
 from kpi_rules.results import KpiResult, Results, Scorecard
 
 INSTALL = 'html and pdf need Jinja2: pip install "kpi-rules[reports]"'
