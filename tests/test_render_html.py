@@ -227,13 +227,27 @@ def test_a_folder_gets_an_index_and_a_page_per_client(cli, tmp_path, monkeypatch
     pages = ["00001-volga-industrial.html", "00002-coffee-house.html", "00003-fitness-studio.html"]
     assert sorted(path.name for path in (folder / "clients").iterdir()) == pages
     index = Page((folder / "index.html").read_text(encoding="utf-8"))
-    assert [link["href"] for link in index.all("a")] == [f"clients/{page}" for page in pages]
+    assert [link["href"] for link in index.all("a")] == [f"clients/{page}#card-1" for page in pages]
     assert not index.all("svg")  # the index is a table of clients, light whatever their number
     for page_name, (client, kpis) in zip(pages, CLIENTS.items()):
         page = Page((folder / "clients" / page_name).read_text(encoding="utf-8"))
         assert client in "".join(page.text)
         assert len(page.all("svg", **{"class": "kr-chart"})) == kpis
         assert page.all("a") == [{"href": "../index.html"}]
+        assert f"<title>{client} · KPI report" in (folder / "clients" / page_name).read_text(encoding="utf-8")
+
+
+def test_a_folder_index_has_a_row_per_client_linking_to_its_last_period(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    folder = tmp_path / "reports"
+    cli("check", "examples/clients/", "--period", "2026-Q3", "--output", f"{folder}/")
+    index = Page((folder / "index.html").read_text(encoding="utf-8"))
+    assert [link["href"] for link in index.all("a")] == [
+        "clients/00001-volga-industrial.html#card-3", "clients/00002-coffee-house.html#card-3", "clients/00003-fitness-studio.html#card-3",
+    ]
+    assert "2026-09" in "".join(index.text) and "2026-07" not in "".join(index.text)
+    coffee = (folder / "clients" / "00002-coffee-house.html").read_text(encoding="utf-8")
+    assert coffee.count('class="kr-card"') == 3  # July, August, September
 
 
 def test_a_folder_is_replaced_whole_and_never_over_the_users_files(cli, tmp_path, monkeypatch):
@@ -423,7 +437,7 @@ def test_a_folder_report_opens_cleanly_from_its_index(cli, browser, tmp_path, mo
     index, requests, errors = open_report(browser, (folder / "index.html").as_uri(), PHONE)
     index.get_by_role("link", name="Coffee House").click()
     index.wait_for_load_state()
-    assert index.url.endswith("/clients/00002-coffee-house.html")
+    assert index.url.endswith("/clients/00002-coffee-house.html#card-1")
     assert index.locator("svg.kr-chart").count() == CLIENTS["Coffee House"]
     assert index.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert errors == [] and all(url.startswith(folder.as_uri()) for url in requests)

@@ -78,7 +78,9 @@ def render_html(results: Results, stream: IO[str]) -> None:
 
 
 def render_html_site(results: Results, folder: Path) -> None:
-    """``folder``/index.html (every scorecard in a table) and a page per client with its scorecards."""
+    """``folder``/index.html (a row per client: its last scorecard) and a page per client with all its scorecards.
+
+    A row per client, not per scorecard: 2,740 clients by 12 months stay an index of 2,740 rows."""
     cards = list(results)
     lang = common_language(cards)
     pages: dict[str, list[Scorecard]] = {}
@@ -86,7 +88,9 @@ def render_html_site(results: Results, folder: Path) -> None:
         pages.setdefault(card.client, []).append(card)
     names = {client: f"{number:05d}-{_slug(client)}.html" for number, client in enumerate(pages, 1)}
     (folder / "clients").mkdir()
-    index = [_index_row(card, f"clients/{names[card.client]}", lang) for card in cards]
+    index = [
+        _index_row(client_cards[-1], f"clients/{names[client]}#card-{len(client_cards)}", lang) for client, client_cards in pages.items()
+    ]
     (folder / "index.html").write_text(_page(results, [], [], lang, index=index), encoding="utf-8")
     back = {"href": "../index.html", "text": translate("All clients", lang)}
     for client, client_cards in pages.items():
@@ -106,6 +110,9 @@ def _page(results: Results, cards: Sequence[Scorecard], anchors: Sequence[str], 
     brand = report_brand(results)
     playbooks = sorted({group.playbook.name for group in results.groups})
     title = translate("KPI report", lang) + (f" · {', '.join(playbooks)}" if playbooks else "")
+    clients = {card.client for card in cards}
+    if len(clients) == 1:
+        title = f"{clients.pop()} · {title}"  # a client's own page: its name in the browser's tab
     page = {
         "lang": lang,
         "title": title,
