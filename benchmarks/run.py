@@ -51,6 +51,9 @@ FULL = (
     Size("10M", 27_400, "parquet", False),
 )
 QUICK = (Size("quick", 60, "csv", True),)
+# The HTML report (index and a page per client, the latest month) is measured up to the 1M agency's 2,740 clients,
+# once per size: it is a separate run, so the JSON workload above is measured exactly as before.
+HTML_UP_TO_CLIENTS = 2_740
 
 
 @dataclass
@@ -185,6 +188,8 @@ def main() -> None:
             baseline = [sys.executable, str(HERE / "pandas_baseline.py"), str(data), str(HERE / "playbook.yaml"), str(baseline_output)]
             result["pandas"] = run(baseline, runs)
             disagreements += compare(output, baseline_output)
+        if size.clients <= HTML_UP_TO_CLIENTS:
+            result["html"] = measure_html(client_file, args.work / f"kpi-rules-{size.name}-html")
         results[size.name] = result
         _print_result(result)
 
@@ -202,6 +207,27 @@ def main() -> None:
         sys.exit(1)
 
 
+def measure_html(client_file: Path, folder: Path) -> dict:
+    """One `check --output FOLDER/` of the latest month: its time, and the size of the index and of the pages."""
+    timing = run(kpi_rules_command() + ["check", str(client_file), "--output", f"{folder}/"], 1)
+    pages = list((folder / "clients").iterdir())
+    sizes = [page.stat().st_size for page in pages]
+    return {
+        "timing": timing,
+        "pages": len(pages),
+        "total_bytes": sum(sizes) + (folder / "index.html").stat().st_size,
+        "index_bytes": (folder / "index.html").stat().st_size,
+        "largest_page_bytes": max(sizes),
+    }
+
+
+def _html_line(html: dict) -> str:
+    return (
+        f"{html['timing'].median:.1f} s, {html['pages']:,} pages, {html['total_bytes'] / 2**20:.1f} MB in all; "
+        f"index {html['index_bytes'] / 1024:.0f} KB, largest page {html['largest_page_bytes'] / 1024:.0f} KB"
+    )
+
+
 def _row_count(data: Path) -> int:
     import polars as pl
 
@@ -215,6 +241,8 @@ def _print_result(result: dict) -> None:
     if "pandas" in result:
         line += f"; pandas {result['pandas'].median:.2f} s ({result['pandas'].peak_bytes / GIB:.2f} GiB)"
     print(line)
+    if "html" in result:
+        print("  html report: " + _html_line(result["html"]))
 
 
 def _targets(results: dict, startup: dict) -> list[tuple[str, str, str, bool]]:

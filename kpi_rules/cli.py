@@ -29,6 +29,7 @@ app = typer.Typer(
         "Examples:\n\n"
         "  kpi-rules check examples/clients/\n\n"
         "  kpi-rules check examples/clients/coffee-house.yaml --period 2026-Q3 --format json --output q3.json\n\n"
+        "  kpi-rules check examples/clients/ --output report.html --output report.pdf\n\n"
         "  kpi-rules validate examples/playbook.yaml examples/clients/\n\n"
         "  kpi-rules list examples/playbook.yaml --lang ru\n\n"
         "  kpi-rules show er cpl\n\n"
@@ -60,6 +61,8 @@ class OutputFormat(str, Enum):
     junit = "junit"
     github = "github"
     xlsx = "xlsx"
+    html = "html"
+    pdf = "pdf"
 
 
 def _version(value: bool) -> None:
@@ -105,7 +108,8 @@ def check(
         typer.Option(
             help=(
                 "Write to this file instead of the terminal; repeat for several. The format follows the suffix "
-                "(.txt table, .json, .md markdown, .csv, .xml junit, .xlsx), or FORMAT=PATH names it; - is the terminal."
+                "(.txt table, .json, .md markdown, .csv, .xml junit, .xlsx, .html, .pdf), or FORMAT=PATH names it; - is the terminal; "
+                "a folder (reports/) gets an HTML index and a page per client."
             ),
             show_default=False,
         ),
@@ -127,7 +131,7 @@ def check(
     """Score clients' data against their KPIs: a pass/warn/fail scorecard per client and period."""
     from kpi_rules.output import inputs_of, open_output, plan_outputs
     from kpi_rules.pipeline import compile_clients, score
-    from kpi_rules.render import BINARY, RENDERERS, SUFFIXES, make_console, prepare
+    from kpi_rules.render import BINARY, FOLDERS, RENDERERS, SUFFIXES, make_console, prepare
 
     from kpi_rules.results import failing_statuses
 
@@ -137,7 +141,9 @@ def check(
         inputs = inputs_of(groups)
         # Every output checked before scoring, which can take a while.
         explicit = output_format.value if output_format else None
-        outputs = plan_outputs(output or (), explicit, formats=RENDERERS, suffixes=SUFFIXES, binary=BINARY, inputs=inputs)
+        outputs = plan_outputs(
+            output or (), explicit, formats=RENDERERS, suffixes=SUFFIXES, binary=BINARY, folders=FOLDERS, inputs=inputs
+        )
         for planned in outputs:
             prepare(planned.format)
         results = score(groups, period, lang)
@@ -145,6 +151,12 @@ def check(
             renderer = RENDERERS[planned.format]
             if planned.path is None:
                 renderer(results, make_console(), details)
+            elif planned.folder:
+                from kpi_rules.folders import open_output_folder
+
+                # An index and a page per client, the folder whole or not at all.
+                with open_output_folder(planned.path, inputs=inputs) as folder:
+                    FOLDERS[planned.format](results, folder)
             else:
                 # Each file whole or not at all.
                 with open_output(planned.path, binary=planned.format in BINARY, inputs=inputs) as stream:

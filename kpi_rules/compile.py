@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from kpi_rules.branding import compile_report
 from kpi_rules.diagnostics import Diagnostic, InputError, Suggestions, did_you_mean
 from kpi_rules.formulas import (
     PERIOD_FUNCTIONS,
@@ -138,10 +139,12 @@ class Compiler:
         goals = self._compile_goals(merged)
         self._check_goals_served(kpis, goals, merged.kpi_origins)
         targets = self.targets(merged.targets, kpis, merged.kpis.keys())
+        report, problems = compile_report(layers)
+        self.diagnostics += problems
         if len(self.diagnostics) > before:
             return None
         name = layers[-1].data.get("name") or path.name
-        return PlaybookDef(name, layers[-1].path, metrics, kpis, goals, targets, tuple(layer.path for layer in layers))
+        return PlaybookDef(name, layers[-1].path, metrics, kpis, goals, targets, tuple(layer.path for layer in layers), report)
 
     def _compile_metrics(self, merged: MergedLayers, last_layer: Document) -> dict[str, MetricDef]:
         metrics = {}

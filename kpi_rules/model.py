@@ -170,6 +170,15 @@ class WaiverDef:
 
 
 @dataclass(frozen=True)
+class ReportDef:
+    """A playbook's ``report:`` block, the white label of its HTML and PDF reports."""
+
+    agency: str | None = None  # the agency's name, in the report's header
+    logo: str | None = None  # the logo file's content as a data: URI (the report fetches nothing)
+    colour: str | None = None  # the accent colour, #rrggbb
+
+
+@dataclass(frozen=True)
 class PlaybookDef:
     """A playbook with its ``extends`` chain merged in; KPIs in dependency order."""
 
@@ -180,6 +189,7 @@ class PlaybookDef:
     goals: Mapping[str, GoalDef]
     targets: Mapping[str, TargetDef]
     files: tuple[str, ...] = ()  # every layer of the extends chain, the bundled library's included
+    report: ReportDef | None = None  # white label of the HTML report: the last layer's report: block
 
     def inputs(self, kpi_id: str) -> list[str]:
         """The raw metrics a KPI reads, through the KPIs its formula uses, sorted."""

@@ -57,6 +57,7 @@ _NAMED = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)=(.*)", re.DOTALL)
 class PlannedOutput:
     format: str
     path: Path | None  # None: the terminal (standard output)
+    folder: bool = False  # a folder of files (an HTML report's index and pages), written by kpi_rules.folders
 
 
 def plan_outputs(
@@ -66,13 +67,15 @@ def plan_outputs(
     formats: Collection[str],
     suffixes: Mapping[str, str],
     binary: Collection[str] = (),
+    folders: Collection[str] = (),
     default_format: str = "table",
     inputs: Iterable[str | Path] = (),
 ) -> list[PlannedOutput]:
     """Where a run writes and in which format; InputError (every problem at once) unless all can be written.
 
     Each value is PATH (the format follows the suffix, else ``explicit_format``), FORMAT=PATH, or ``-`` (the
-    terminal, in ``explicit_format``). No value: the terminal. An explicit format that no output uses is an error
+    terminal, in ``explicit_format``). A PATH ending with / (or FORMAT=PATH naming a folder) is a folder, for
+    the ``folders`` formats (the first of them unless one is named). No value: the terminal. An explicit format that no output uses is an error
     (``--format json --output report.txt`` would otherwise write a table).
     """
     values = list(values)
@@ -103,6 +106,23 @@ def plan_outputs(
                 planned.append(PlannedOutput(chosen, None))
             continue
         path = Path(text)
+        # A folder is asked for by a trailing slash, or by naming a folder format (html=reports): `--output .`
+        # keeps meaning a file that cannot be written.
+        if folders and (text.endswith(("/", os.sep)) or (name in folders and os.path.isdir(text))):
+            from kpi_rules.folders import check_output_folder
+
+            chosen = name or explicit_format or next(iter(folders))
+            if chosen not in folders:
+                problems.append(_option_problem(f"--output {value}: {chosen} is written to a file, not a folder; folders take {', '.join(folders)}"))
+                continue
+            try:
+                check_output_folder(path, inputs)
+            except InputError as error:
+                problems += error.diagnostics
+                continue
+            planned.append(PlannedOutput(chosen, path, folder=True))
+            seen[os.path.realpath(path)] = value
+            continue
         try:
             check_output(path, inputs)
         except InputError as error:

@@ -26,6 +26,7 @@ def test_quick_suite_runs_and_kpi_rules_agrees_with_pandas(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "with pandas: 0 differences" in result.stdout
+    assert "html report: " in result.stdout and ", 60 pages, " in result.stdout
 
 
 def test_the_generator_is_deterministic(tmp_path):

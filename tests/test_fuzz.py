@@ -32,7 +32,8 @@ CLIENT_DATA = {  # the data files each example client reads (see its data: list)
 }
 ORIGINALS = {
     name: (EXAMPLES / name).read_bytes()
-    for name in ["playbook.yaml", *(f"clients/{client}.yaml" for client in CLIENT_DATA), *{f for fs in CLIENT_DATA.values() for f in fs}]
+    # northwind-logo.svg: the playbook's report logo, read when the playbook compiles
+    for name in ["playbook.yaml", "northwind-logo.svg", *(f"clients/{client}.yaml" for client in CLIENT_DATA), *{f for fs in CLIENT_DATA.values() for f in fs}]
 }
 
 # What the mutations put in: YAML and CSV syntax, encodings, numbers out of range, formula syntax.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from pathlib import Path
 from typing import IO, Any, Callable
 
 from rich.console import Console
@@ -69,20 +70,54 @@ def _xlsx(results: Results, stream: IO[bytes], details: bool | None) -> None:
     render_xlsx(results, stream)
 
 
+def _html(results: Results, console: Console, details: bool | None) -> None:
+    # Every scorecard on one page, like markdown; past a page's worth, a folder (FOLDERS).
+    from kpi_rules.render.html import render_html
+
+    render_html(results, console.file)
+
+
+def _html_folder(results: Results, folder: Path) -> None:
+    # An index and a page per client: a browser opens thousands of clients without a giant page.
+    from kpi_rules.render.html import render_html_site
+
+    render_html_site(results, folder)
+
+
+def _pdf(results: Results, stream: IO[bytes], details: bool | None) -> None:
+    from kpi_rules.render.pdf import render_pdf
+
+    render_pdf(results, stream)
+
+
 # A renderer writes results to a console (a binary stream for the BINARY formats); the last argument is
 # --details/--summary (None: its default). The keys are the --format choices and the FORMAT of --output FORMAT=PATH.
 Renderer = Callable[[Results, Any, "bool | None"], None]
 RENDERERS: dict[str, Renderer] = {
     "table": _table, "json": _json, "markdown": _markdown, "csv": _csv, "junit": _junit, "github": _github, "xlsx": _xlsx,
+    "html": _html, "pdf": _pdf,
 }
 # Formats written as bytes: given an open binary file, never a console.
-BINARY = frozenset({"xlsx"})
+BINARY = frozenset({"xlsx", "pdf"})
 # --output PATH: the format its suffix names (lower case). A suffix not here needs --format or FORMAT=PATH.
-SUFFIXES = {".txt": "table", ".json": "json", ".md": "markdown", ".csv": "csv", ".xml": "junit", ".xlsx": "xlsx"}
+SUFFIXES = {
+    ".txt": "table", ".json": "json", ".md": "markdown", ".csv": "csv", ".xml": "junit", ".xlsx": "xlsx",
+    ".html": "html", ".htm": "html", ".pdf": "pdf",
+}
+# Formats that can write a folder (--output reports/): their writer is given the new, empty folder to fill.
+FOLDERS: dict[str, Callable[[Results, Path], None]] = {"html": _html_folder}
 
 
 def prepare(name: str) -> None:
     """Fail early (InputError) when a format cannot be written here, e.g. its optional library is missing."""
+    if name in ("html", "pdf"):
+        from kpi_rules.render.html import check_jinja
+
+        check_jinja()
+    if name == "pdf":
+        from kpi_rules.render.pdf import find_browser
+
+        find_browser()
     if name == "xlsx":
         from kpi_rules.render.xlsx import check_xlsx_writer
 
