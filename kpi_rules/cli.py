@@ -63,6 +63,7 @@ class OutputFormat(str, Enum):
     xlsx = "xlsx"
     html = "html"
     pdf = "pdf"
+    parquet = "parquet"
 
 
 def _version(value: bool) -> None:

@@ -281,7 +281,7 @@ def test_a_long_file_name_still_has_room_for_its_temporary_file(tmp_path, tempor
 
 # --- check --output: several outputs, planned (and every problem found) before any is written ---
 
-LISTED = "csv, github, html, json, junit, markdown, pdf, table, xlsx"
+LISTED = "csv, github, html, json, junit, markdown, parquet, pdf, table, xlsx"
 
 
 @pytest.fixture
@@ -324,7 +324,7 @@ ALL_WRONG = [
         ["--output", "r.dat"],
         (
             '--output: error KR401 --output r.dat: the suffix ".dat" names no format: use .txt (table), .json (json), '
-            ".md (markdown), .csv (csv), .xml (junit), .xlsx (xlsx), .html (html), .htm (html), .pdf (pdf), name it (table=r.dat) "
+            ".md (markdown), .csv (csv), .xml (junit), .xlsx (xlsx), .html (html), .htm (html), .pdf (pdf), .parquet (parquet), name it (table=r.dat) "
             "or give --format"
         ),
     ),

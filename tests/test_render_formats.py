@@ -104,6 +104,29 @@ def test_csv_reads_back_with_polars(cli, tmp_path, monkeypatch):
     assert frame.filter(pl.col("kpi") == "net_follower_growth").select("value", "status").row(0) == (282.0, "warn")
 
 
+def test_parquet_has_the_csv_rows_typed_with_the_period_s_facts(cli, tmp_path, monkeypatch):
+    import datetime
+
+    import polars as pl
+
+    monkeypatch.chdir(REPO)
+    parquet, text = tmp_path / "scores.parquet", tmp_path / "scores.csv"
+    assert cli("check", "examples/clients/", "--period", "all", "--output", parquet, "--output", text).exit_code == 1
+    frame = pl.read_parquet(parquet)
+    assert frame.columns == [*CSV_HEADER, "currency", "days", "days_with_data", "complete"]
+    assert frame.schema["period_start"] == pl.Date and frame.schema["value"] == pl.Float64
+    assert frame.schema["status"] == pl.Enum(["pass", "warn", "fail", "no_data", "info", "waived"])
+    assert frame.height == 12 * (8 + 9 + 5)  # as the CSV over every period: months x the clients' KPIs
+    # The same rows and numbers as the CSV, which test_csv_* check by hand.
+    from polars.testing import assert_frame_equal
+
+    as_text = pl.read_csv(text, try_parse_dates=True, infer_schema_length=None)
+    assert_frame_equal(frame.select(CSV_HEADER).with_columns(pl.col("status").cast(pl.String)), as_text, check_dtypes=False)
+    october = frame.filter((pl.col("client") == "Volga Industrial") & (pl.col("period_start") == datetime.date(2026, 10, 1)))
+    growth = october.filter(pl.col("kpi") == "net_follower_growth").row(0, named=True)
+    assert (growth["value"], growth["status"], growth["currency"], growth["days"], growth["complete"]) == (282.0, "warn", "RUB", 31, True)
+
+
 @pytest.mark.parametrize(
     "name",
     ['=HYPERLINK("http://x","y")', "+1 555", "-2+3", "@SUM(A1)", "\tTab"],

@@ -70,6 +70,12 @@ def _xlsx(results: Results, stream: IO[bytes], details: bool | None) -> None:
     render_xlsx(results, stream)
 
 
+def _parquet(results: Results, stream: IO[bytes], details: bool | None) -> None:
+    from kpi_rules.render.parquet import render_parquet
+
+    render_parquet(results, stream)
+
+
 def _html(results: Results, console: Console, details: bool | None) -> None:
     # Every scorecard on one page, like markdown; past a page's worth, a folder (FOLDERS).
     from kpi_rules.render.html import render_html
@@ -95,14 +101,14 @@ def _pdf(results: Results, stream: IO[bytes], details: bool | None) -> None:
 Renderer = Callable[[Results, Any, "bool | None"], None]
 RENDERERS: dict[str, Renderer] = {
     "table": _table, "json": _json, "markdown": _markdown, "csv": _csv, "junit": _junit, "github": _github, "xlsx": _xlsx,
-    "html": _html, "pdf": _pdf,
+    "html": _html, "pdf": _pdf, "parquet": _parquet,
 }
 # Formats written as bytes: given an open binary file, never a console.
-BINARY = frozenset({"xlsx", "pdf"})
+BINARY = frozenset({"xlsx", "pdf", "parquet"})
 # --output PATH: the format its suffix names (lower case). A suffix not here needs --format or FORMAT=PATH.
 SUFFIXES = {
     ".txt": "table", ".json": "json", ".md": "markdown", ".csv": "csv", ".xml": "junit", ".xlsx": "xlsx",
-    ".html": "html", ".htm": "html", ".pdf": "pdf",
+    ".html": "html", ".htm": "html", ".pdf": "pdf", ".parquet": "parquet",
 }
 # Formats that can write a folder (--output reports/): their writer is given the new, empty folder to fill.
 FOLDERS: dict[str, Callable[[Results, Path], None]] = {"html": _html_folder}

@@ -56,7 +56,8 @@ def neutralise(text: pl.Expr) -> pl.Expr:
 def kpi_rows(results: Results) -> pl.DataFrame:
     """Every KPI of every scorecard as a row, in report order (client, period, then the KPIs' order).
 
-    Columns: COLUMNS, plus currency, ``order`` (the client's place), ``kpi_index`` and ``grain_index``.
+    Columns: COLUMNS, plus currency, the period's days, days_with_data and complete, ``order`` (the client's
+    place), ``kpi_index`` and ``grain_index``.
     """
     frames = [_group_rows(group, results.lang) for group in results.groups if group.kpis and group.frame.height]
     if not frames:
@@ -68,6 +69,7 @@ _SCHEMA = {
     "client": pl.String, "currency": pl.String, "period_start": pl.Date, "period_end": pl.Date, "grain": pl.String,
     "goals": pl.String, "kpi": pl.String, "label": pl.String, "unit": pl.String, "better": pl.String,
     "status": pl.String, "reason": pl.String, **dict.fromkeys(NUMBERS, pl.Float64),
+    "days": pl.Int64, "days_with_data": pl.Int64, "complete": pl.Boolean,
     "order": pl.Int64, "grain_index": pl.Int64, "kpi_index": pl.Int64,
 }
 
@@ -89,6 +91,9 @@ def _group_rows(group: ScoredGroup, lang: str) -> pl.DataFrame:
         pl.col("period_end").cast(pl.Date),
         pl.lit(group.grain, pl.String).alias("grain"),
         number(score_column()).alias("score"),
+        pl.col("days").cast(pl.Int64),
+        pl.col("days_with_data").cast(pl.Int64),
+        pl.col("complete").cast(pl.Boolean),
         pl.col("order").cast(pl.Int64),
         pl.lit(GRAINS.index(grain), pl.Int64).alias("grain_index"),
     ]
