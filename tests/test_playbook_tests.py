@@ -29,6 +29,7 @@ tests:
 def agency(tmp_path):
     """A copy of the examples' playbook, to change."""
     shutil.copy(EXAMPLES / "playbook.yaml", tmp_path / "playbook.yaml")
+    shutil.copy(EXAMPLES / "northwind-logo.svg", tmp_path / "northwind-logo.svg")  # the playbook's report: logo
     return tmp_path
 
 

@@ -82,6 +82,7 @@ def test_validate_hook_passes_then_fails_with_the_diagnostic(hooks_repo, environ
     (playbooks / "data").mkdir()
     shutil.copy(REPO / "examples" / "data" / "agency-daily.csv", playbooks / "data")
     shutil.copy(REPO / "examples" / "playbook.yaml", playbooks / "playbook.yaml")
+    shutil.copy(REPO / "examples" / "northwind-logo.svg", playbooks / "northwind-logo.svg")
     # A client file too (its playbook and data are read); YAML in dot-folders and dot-files (this CI file, the
     # .pre-commit-config.yaml) is not a playbook and is left out.
     client = (REPO / "examples" / "clients" / "b2b-firm.yaml").read_text(encoding="utf-8")
