@@ -12,6 +12,7 @@ column-wise. Optional keys are written only when the frame has their column.
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -75,8 +76,14 @@ def render_json(results: Results, console: Console) -> None:
 
 
 def _write_lines(lines: pl.DataFrame, stream) -> None:
-    # Written by polars as they are (no quoting), one line each: no Python string per scorecard.
-    lines.write_csv(stream, include_header=False, quote_style="never")
+    # Written by polars as they are (no quoting), one line each: no Python string per scorecard. A UTF-8 text
+    # file gets the bytes straight into its buffer (a text stream would have them decoded and encoded again).
+    binary = getattr(stream, "buffer", None)
+    if binary is not None and codecs.lookup(getattr(stream, "encoding", None) or "ascii").name == "utf-8":
+        stream.flush()
+        lines.write_csv(binary, include_header=False, quote_style="never")
+    else:
+        lines.write_csv(stream, include_header=False, quote_style="never")
 
 
 def _playbook_names(results: Results) -> dict[int, str]:
