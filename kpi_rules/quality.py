@@ -23,7 +23,7 @@ import polars as pl
 from kpi_rules.aggregate import negative_column, smaller_column
 from kpi_rules.diagnostics import Diagnostic
 from kpi_rules.model import MetricDef
-from kpi_rules.periods import PeriodSpan, period_length
+from kpi_rules.periods import PeriodSpan, period_length, period_name
 
 JUMP = 0.5  # a stock changing by more than this share from one period to the next is not plausible growth
 FOLLOWERS, NEW_FOLLOWERS = "followers", "new_followers"
@@ -58,9 +58,9 @@ def quality_warnings(
         "KR523": (_jumps(periods, stocks), _describe_jump),
         "KR524": (_followers_without_new(periods), _describe_followers),
     }
-    label = partial(_label, grain=grain)
+    label = partial(_label, grain=grain, span=span)
     return [
-        Diagnostic(paths[group], None, None, code, f"{TITLES[code].format(grain=grain)}: {summary}", "warning")
+        Diagnostic(paths[group], None, None, code, f"{TITLES[code].format(grain=period_name(grain, span))}: {summary}", "warning")
         for code, (found, describe) in checks.items()
         if found is not None
         for group, summary in _summarise(found, partial(describe, label=label))
@@ -184,8 +184,10 @@ def _describe_followers(row: dict, label: Callable[[dt.date], str]) -> str:
     )
 
 
-def _label(start: dt.date, grain: str) -> str:
-    """A period as --period takes it."""
+def _label(start: dt.date, grain: str, span: PeriodSpan | None = None) -> str:
+    """A period as --period takes it: a block of a date range by its days."""
+    if span is not None:
+        return f"{start}..{start + dt.timedelta(days=span.days - 1)}"
     match grain:
         case "week":
             year, week, _ = start.isocalendar()

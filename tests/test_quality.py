@@ -6,6 +6,7 @@ import polars as pl
 
 from kpi_rules.aggregate import aggregate
 from kpi_rules.model import MetricDef
+from kpi_rules.periods import PeriodSpan, parse_period
 from kpi_rules.quality import quality_warnings
 
 D = dt.date
@@ -16,13 +17,13 @@ def days(first: dt.date, last: dt.date, skip: tuple[dt.date, ...] = ()) -> list[
     return [day for n in range((last - first).days + 1) if (day := first + dt.timedelta(days=n)) not in skip]
 
 
-def warnings(rows: dict, metrics: dict[str, str], grain: str = "month") -> list[str]:
+def warnings(rows: dict, metrics: dict[str, str], grain: str = "month", span: PeriodSpan | None = None) -> list[str]:
     frame = pl.DataFrame(rows).with_columns(pl.col("client").cast(pl.String))
     if "group" not in frame.columns:
         frame = frame.with_columns(group=pl.lit(0, pl.Int32))
     definitions = {name: MetricDef(name, agg) for name, agg in metrics.items()}
-    periods = aggregate(frame.lazy(), definitions, grain).collect()
-    return [str(warning) for warning in quality_warnings(periods, definitions, grain, PATHS)]
+    periods = aggregate(frame.lazy(), definitions, grain, span=span).collect()
+    return [str(warning) for warning in quality_warnings(periods, definitions, grain, PATHS, span)]
 
 
 def test_a_flow_below_zero_names_the_file_client_metric_period_and_total():
@@ -149,6 +150,16 @@ def test_quarters_are_named_as_quarters():
     assert warnings(rows, {"followers": "last"}, "quarter") == [
         "clients/agency.yaml: warning KR523 a stock changing by more than 50% from one quarter to the next: "
         '"a": followers 1,000 in 2026-Q3, 400 in 2026-Q4 (-60%)'
+    ]
+
+
+def test_blocks_of_a_date_range_are_named_by_their_days():
+    # --period 2026-10-01..2026-10-03: the data is cut in blocks of 3 days counted back from the range, and a
+    # warning names those blocks, never the months they start in.
+    rows = {"client": ["a"] * 6, "date": days(D(2026, 9, 28), D(2026, 10, 3)), "followers": [1000.0] * 3 + [1600.0] * 3}
+    assert warnings(rows, {"followers": "last"}, "month", parse_period("2026-10-01..2026-10-03")) == [
+        "clients/agency.yaml: warning KR523 a stock changing by more than 50% from one 3-day period to the next: "
+        '"a": followers 1,000 in 2026-09-28..2026-09-30, 1,600 in 2026-10-01..2026-10-03 (+60%)'
     ]
 
 
