@@ -225,16 +225,16 @@ def _evaluate(
         # A client in two files is scored for the first only: leave out the other file's rows.
         keys = pl.DataFrame(list(scored), schema={"group": pl.Int32, "client": pl.String}, orient="row")
         periods = periods.join(keys, on=["group", "client"], how="semi")
+    # In report order (clients as they came, each client's periods in turn) while the frame is narrow: sorting
+    # the evaluated one moves hundreds of columns. Every later step keeps the order.
+    periods = periods.with_columns(order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)).sort("order", "period_start")
     selected = None if period == ALL else _select_periods(periods.select(*KEYS, "period_end", "complete"), period, span)
     values = _values(batch, periods, rivals, owners, selected)
     range_period = bool(span and span.is_range)
     evaluated = apply_targets(values, batch.playbook, members, batch.kpis, plans=not range_period)
     evaluated = evaluated.with_columns(estimated_columns(batch.playbook, batch.kpis, periods.columns)).collect()
     history = evaluated.select("client", "period_start", *[value_column(kpi) for kpi in batch.kpis])
-    chosen = evaluated if selected is None else evaluated.join(selected, on=KEYS, how="semi")
-    chosen = chosen.with_columns(
-        order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)
-    ).sort("order", "period_start")
+    chosen = evaluated if selected is None else evaluated.join(selected, on=KEYS, how="semi", maintain_order="left")
     present = set(chosen["client"].unique().to_list())
     absent: dict[str, list[str]] = {}
     for client in members:
