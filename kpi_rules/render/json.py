@@ -60,7 +60,7 @@ def render_json(results: Results, console: Console) -> None:
         # A comma after every scorecard but the last of all.
         last = number == len(chunks) - 1
         comma = pl.when(pl.int_range(pl.len()) < pl.len() - 1).then(pl.lit(",")).otherwise(pl.lit("" if last else ","))
-        return rows.select(pl.concat_str(line_of[id(group)], comma))
+        return rows.with_columns(_ranks(group)).select(pl.concat_str(line_of[id(group)], comma))
 
     # Chunks are composed two at a time (polars works without the GIL) and written in order;
     # at most IN_FLIGHT chunks wait in memory.
@@ -136,8 +136,7 @@ def _chunks(results: Results) -> Iterator[tuple[ScoredGroup, int, int]]:
 def _scorecard_line(group: ScoredGroup, playbook_name: str) -> pl.Expr:
     """One scorecard's JSON text, from its row and its client's fragments (see _client_fragments)."""
     playbook = group.playbook
-    severity = {status: rank for rank, status in enumerate(SEVERITY)}
-    ranks = {kpi: pl.col(status_column(kpi)).replace_strict(severity, return_dtype=pl.Int8) for kpi in group.kpis}
+    ranks = {kpi: pl.col(_rank_column(kpi)) for kpi in group.kpis}
 
     def worst(kpis) -> pl.Expr:
         # A goal or scorecard takes its worst KPI status (results.worst, column-wise).
@@ -154,7 +153,7 @@ def _scorecard_line(group: ScoredGroup, playbook_name: str) -> pl.Expr:
         '},"status":"', worst(group.kpis), '","score":', _number(score_column()), ',"summary":{',
     ]
     for index, status in enumerate(STATUSES):
-        count = pl.sum_horizontal([(pl.col(status_column(k)) == status).cast(pl.Int32) for k in group.kpis])
+        count = pl.sum_horizontal([(ranks[k] == SEVERITY.index(status)).cast(pl.Int32) for k in group.kpis])
         parts += [("," if index else "") + f'"{status}":', count.cast(pl.String)]
     parts.append('},"goals":[')
     for index, goal_id in enumerate(group.goals):
@@ -181,6 +180,17 @@ def _scorecard_line(group: ScoredGroup, playbook_name: str) -> pl.Expr:
         ]
     parts.append("]}")
     return pl.concat_str([pl.lit(part) if isinstance(part, str) else part for part in _merge_literals(parts)])
+
+
+def _ranks(group: ScoredGroup) -> list[pl.Expr]:
+    """Each KPI's status as its place in SEVERITY, once per row: the worst status of every goal and of the
+    scorecard, and the count of each status, all read these small integers rather than the status texts."""
+    severity = {status: rank for rank, status in enumerate(SEVERITY)}
+    return [pl.col(status_column(kpi)).replace_strict(severity, return_dtype=pl.Int8).alias(_rank_column(kpi)) for kpi in group.kpis]
+
+
+def _rank_column(kpi: str) -> str:
+    return f"rank:{kpi}"
 
 
 # The thresholds a target can have set together (a warn only with a target), the fullest first.
