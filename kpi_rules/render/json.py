@@ -164,6 +164,7 @@ def _scorecard_line(group: ScoredGroup, playbook_name: str) -> pl.Expr:
     parts.append('],"kpis":[')
     columns = set(group.frame.columns)
     fixed = _fixed_targets(group)
+    reasons = _encoded_texts(group.frame, {kpi: reason_column_of_kpi(kpi) for kpi in group.kpis})
     for index, kpi_id in enumerate(group.kpis):
         parts += [
             ("," if index else "") + f'{{"id":{_text(kpi_id)},"value":',
@@ -172,7 +173,7 @@ def _scorecard_line(group: ScoredGroup, playbook_name: str) -> pl.Expr:
             pl.col(status_column(kpi_id)),
             '","target":', pl.col(_target_column(kpi_id)) if kpi_id in fixed else _target(kpi_id, columns),
             ',"gap":', _number(gap_column(kpi_id)),
-            ',"reason":', _json_text(pl.col(reason_column_of_kpi(kpi_id))),
+            ',"reason":', reasons[kpi_id],
             ',"previous":', _number(previous_column(kpi_id)),
             ',"change":', _number(change_column(kpi_id)),
             *_optional_keys(kpi_id, columns),
@@ -311,6 +312,17 @@ def _text(value: object) -> str:
 def _number(column: str) -> pl.Expr:
     # polars prints floats in their shortest exact form (60.0, 3.333333, 1.5e20): all valid JSON numbers.
     return pl.col(column).round(DECIMALS).cast(pl.String).fill_null("null")
+
+
+def _encoded_texts(frame: pl.DataFrame, columns: dict[str, str]) -> dict[str, pl.Expr]:
+    """Per key, its column of texts as JSON string literals (or null). The texts are few (reasons come from a
+    handful of templates), so each distinct one is encoded once and looked up, not encoded again in every row."""
+    distinct = pl.concat([frame.get_column(column).unique() for column in columns.values()]).unique().drop_nulls()
+    encoded = {text: _text(text) for text in distinct.to_list()}
+    return {
+        key: pl.col(column).replace_strict(encoded, default=None, return_dtype=pl.String).fill_null("null")
+        for key, column in columns.items()
+    }
 
 
 def _json_text(expression: pl.Expr) -> pl.Expr:
