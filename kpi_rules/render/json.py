@@ -317,10 +317,10 @@ def _number(column: str) -> pl.Expr:
 def _encoded_texts(frame: pl.DataFrame, columns: dict[str, str]) -> dict[str, pl.Expr]:
     """Per key, its column of texts as JSON string literals (or null). The texts are few (reasons come from a
     handful of templates), so each distinct one is encoded once and looked up, not encoded again in every row."""
-    distinct = pl.concat([frame.get_column(column).unique() for column in columns.values()]).unique().drop_nulls()
+    distinct = pl.concat([frame.get_column(column).cast(pl.String).unique() for column in columns.values()]).unique().drop_nulls()
     encoded = {text: _text(text) for text in distinct.to_list()}
     return {
-        key: pl.col(column).replace_strict(encoded, default=None, return_dtype=pl.String).fill_null("null")
+        key: pl.col(column).cast(pl.String).replace_strict(encoded, default=None, return_dtype=pl.String).fill_null("null")
         for key, column in columns.items()
     }
 
