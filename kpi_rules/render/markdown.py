@@ -36,26 +36,26 @@ def render_markdown(playbook: PlaybookDef, lang: str, command: str) -> str:
     ]
     for goal in playbook.goals.values():
         kpis = ", ".join(f"`{kpi}`" for kpi in goal.kpis)
-        lines.append(_row(f"`{goal.id}`", goal.label(lang), kpis, goal.description))
+        lines.append(markdown_row(f"`{goal.id}`", goal.label(lang), kpis, goal.description))
 
     lines += ["", "## KPIs", "", "| id | label | formula | unit | better | goals |", "|---|---|---|---|---|---|"]
     for kpi in playbook.kpis.values():
         goals = ", ".join(playbook.goals_of(kpi.id))
-        lines.append(_row(f"[`{kpi.id}`](#{kpi.id})", kpi.label(lang), f"`{kpi.formula.text}`", kpi.unit, kpi.better, goals))
+        lines.append(markdown_row(f"[`{kpi.id}`](#{kpi.id})", kpi.label(lang), f"`{kpi.formula.text}`", kpi.unit, kpi.better, goals))
     for kpi_id in playbook.kpis:
         lines += ["", f"### {kpi_id}", ""]
         lines += [f"- **{heading}**: {_code(heading, text)}" for heading, text in kpi_facts(playbook, kpi_id, lang) if heading != "Label"]
 
-    lines += ["", "## Raw metrics", "", _row("id", *languages, "aggregation", "unit", "description", "source"), _row(*["---"] * (len(languages) + 5))]
+    lines += ["", "## Raw metrics", "", markdown_row("id", *languages, "aggregation", "unit", "description", "source"), markdown_row(*["---"] * (len(languages) + 5))]
     for metric in playbook.metrics.values():
         labels = [metric.labels.get(code) or metric.label("en") for code in languages]
-        lines.append(_row(f"`{metric.id}`", *labels, f"{metric.agg}: {AGGREGATIONS[metric.agg]}", metric.unit, metric.description, metric.source))
+        lines.append(markdown_row(f"`{metric.id}`", *labels, f"{metric.agg}: {AGGREGATIONS[metric.agg]}", metric.unit, metric.description, metric.source))
 
     if playbook.targets:
         lines += ["", "## Targets", "", "| KPI | target | note | source |", "|---|---|---|---|"]
         for kpi_id, target in playbook.targets.items():
             kpi = playbook.kpis[kpi_id]
-            lines.append(_row(f"`{kpi_id}`", describe_target(target, kpi.unit, kpi.better, None), target.note, target.source))
+            lines.append(markdown_row(f"`{kpi_id}`", describe_target(target, kpi.unit, kpi.better, None), target.note, target.source))
     lines += ["", "## Also usable in formulas", ""]
     lines += [f"- `{name}`: {meaning}" for name, meaning in PERIOD_NAMES.items()]
     lines += [f"- `{name}()`: {meaning}" for name, (_, _, meaning) in FUNCTIONS.items()]
@@ -84,10 +84,10 @@ def render_markdown_scorecards(scorecards: list[Scorecard]) -> str:
                 title += " · " + translate("score {score}", lang, score=format_score(goal.score))
                 if goal.weight != 1:
                     title += " " + translate("(weight {weight})", lang, weight=format_weight(goal.weight, lang))
-            lines += [title, "", _row(*headings), "|---|--:|---|---|--:|---|"]
+            lines += [title, "", markdown_row(*headings), "|---|--:|---|---|--:|---|"]
             for kpi in (kpis[kpi_id] for kpi_id in goal.kpis):
                 lines.append(
-                    _row(
+                    markdown_row(
                         kpi.label, value_text(kpi, card.currency, lang), format_kpi_target(kpi, card.currency, lang),
                         status_label(kpi.status, lang), format_change(kpi.change, lang), note_text(kpi, card).plain,
                     )
@@ -96,7 +96,7 @@ def render_markdown_scorecards(scorecards: list[Scorecard]) -> str:
     return "\n".join(lines)
 
 
-def _row(*cells: str) -> str:
+def markdown_row(*cells: str) -> str:
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 

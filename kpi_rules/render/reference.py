@@ -20,7 +20,8 @@ BETTER = {
 
 
 def kpi_facts(playbook: PlaybookDef, kpi_id: str, lang: str) -> list[tuple[str, str]]:
-    """(heading, text) pairs describing one KPI; empty facts are left out."""
+    """(heading, text) pairs describing one KPI; empty facts are left out. Headings are the English messages
+    (a renderer translates them, and picks facts by them)."""
     kpi = playbook.kpis[kpi_id]
     inputs = ", ".join(f"{metric} ({playbook.metrics[metric].agg})" for metric in playbook.inputs(kpi_id))
     uses = ", ".join(kpis_named(kpi.formula.names, playbook.kpis, playbook.metrics))
