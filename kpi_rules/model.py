@@ -18,6 +18,8 @@ from kpi_rules.i18n import N_
 GRAINS = ("day", "week", "month", "quarter", "year")
 # The columns of a data row that are not metrics.
 KEY_COLUMNS = ("date", "client", "channel")
+# A post's own columns (sources with rows: post): read as text, shown beside the best and worst posts.
+POST_COLUMNS = ("link", "text")
 # How a metric rolls up to the reporting period. Feeds docs; the schema's enum is tested against it.
 AGGREGATIONS = {
     "sum": N_("summed (a flow)"),
@@ -42,7 +44,7 @@ PERIOD_NAMES = {
     "days_with_data": N_("days in the period with at least one data row"),
 }
 # Names a metric or KPI cannot take: a data row's keys and the period's facts would be shadowed.
-RESERVED_NAMES = frozenset({*KEY_COLUMNS, "date_end", "date_time", *PERIOD_NAMES})
+RESERVED_NAMES = frozenset({*KEY_COLUMNS, *POST_COLUMNS, "date_end", "date_time", *PERIOD_NAMES})
 
 
 def label_text(labels: Mapping[str, str], lang: str, fallback: str) -> str:
@@ -248,6 +250,7 @@ class ClientDef:
     goal_weights: Mapping[str, float] = field(default_factory=dict)  # goal -> weight in the score (default 1)
     timezone: str | None = None  # IANA name: timestamps are converted to it before periods are cut
     lang: str | None = None  # the language of the client's reports (lower case); --lang overrides it
+    posts_rank_by: str | None = None  # the KPI that ranks the client's posts in reports (None: no ranking)
 
     @cached_property
     def kpis(self) -> tuple[str, ...]:
