@@ -53,6 +53,8 @@ def plan_columns(source: SourceDef, headers: list[str], metric_ids: set[str]) ->
         header = wanted if wanted in headers else by_name.get(normalise(wanted))
         if header is None:
             problems.append(("KR304", f'mapped column "{wanted}" is not in the file{did_you_mean(wanted, headers)}'))
+        elif target in POST_COLUMNS and target not in known:
+            problems.append(("KR205", f'column "{wanted}" is mapped to {target}, which only a source of posts has: add rows: post to it'))
         elif target not in known:
             problems.append(("KR205", f'column "{wanted}" is mapped to unknown metric "{target}"{did_you_mean(target, metric_ids)}'))
         else:

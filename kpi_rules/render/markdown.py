@@ -16,6 +16,7 @@ from kpi_rules.render.formatting import (
     format_weight,
     period_label,
 )
+from kpi_rules.render.posts import post_sections
 from kpi_rules.render.table import note_text, status_label, value_text
 from kpi_rules.results import Scorecard
 
@@ -101,7 +102,33 @@ def render_markdown_scorecards(scorecards: list[Scorecard]) -> str:
                     )
                 )
             lines.append("")
+        lines += _post_lines(card)
     return "\n".join(lines)
+
+
+def _post_lines(card: Scorecard) -> list[str]:
+    """The best and worst posts: a link only where it is http(s), in a Markdown link whose text is escaped."""
+    posts = post_sections(card)
+    if posts is None:
+        return []
+    lines = [f"### {posts.title}", ""]
+    headings = [translate("Date", card.lang), translate("Post", card.lang), posts.value_heading]
+    for heading, rows in posts.sections:
+        lines += [f"**{heading}**", "", markdown_row(*headings), "|---|---|--:|"]
+        for post in rows:
+            caption = _markdown_text(post.caption)
+            if post.href:
+                caption = f"[{caption}](<{post.href.replace('>', '%3E').replace('<', '%3C').replace(' ', '%20')}>)"
+            if post.link:
+                caption += f" `{post.link.replace('`', '')}`"
+            lines.append(markdown_row(post.date, caption, post.value))
+        lines.append("")
+    return lines
+
+
+def _markdown_text(text: str) -> str:
+    """Text shown as itself: Markdown's and HTML's special characters escaped."""
+    return "".join(f"\\{char}" if char in "\\`*_{}[]()<>#+-.!~&" else char for char in text)
 
 
 def markdown_row(*cells: str) -> str:
