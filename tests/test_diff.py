@@ -110,7 +110,7 @@ def test_problems_of_the_revisions_files_are_named_as_git_names_them(cli, repo):
     _edit(repo / "examples" / "playbook.yaml", "formula: story_replies / story_views *", "formula: story_replies / story_views * 100")
     result = cli("diff", "examples/clients/fitness-studio.yaml", "--rev", "HEAD")
     assert result.exit_code == 2
-    assert result.stderr.startswith("HEAD:examples/playbook.yaml:12:14: error KR202")
+    assert result.stderr.startswith("HEAD:examples/playbook.yaml:16:14: error KR202")
 
 
 def test_not_a_repository_and_unknown_revision(cli, repo, tmp_path_factory, monkeypatch):
