@@ -234,8 +234,10 @@ class ScoredGroup:
         )
 
     def _posts(self, row: dict, client: ClientDef, lang: str) -> PostRanking | None:
+        if self.posts is None or client.posts_rank_by is None:
+            return None
         ranked = self._ranked_posts.get((row["group"], row["client"], row["period_start"]))
-        if not ranked or client.posts_rank_by is None:
+        if not ranked:
             return None
         kpi = self.playbook.kpis[client.posts_rank_by]
         best = tuple(post for is_best, post in ranked if is_best)

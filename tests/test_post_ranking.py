@@ -2,6 +2,7 @@
 
 import datetime as dt
 import shutil
+from dataclasses import replace
 
 import polars as pl
 import pytest
@@ -51,8 +52,7 @@ def test_a_kpi_where_lower_is_better_ranks_the_smallest_first():
             "likes": [5.0, 1.0, 3.0],
         }
     )
-    lower = playbook.kpis["likes"].__class__(**{**playbook.kpis["likes"].__dict__, "better": "lower"})
-    playbook = playbook.__class__(**{**playbook.__dict__, "kpis": {**playbook.kpis, "likes": lower}})
+    playbook = replace(playbook, kpis={**playbook.kpis, "likes": replace(playbook.kpis["likes"], better="lower")})
     ranked = rank_posts(rows, playbook, {0: "likes"}, "month", None)
     best = ranked.filter(pl.col("best"))
     assert best["value"].to_list() == [1.0, 3.0, 5.0] and ranked.filter(~pl.col("best")).height == 0
