@@ -214,24 +214,35 @@ def validate(
     raise typer.Exit(code)
 
 
-def _compile_playbook(reference: str):
-    """The playbook behind a command-line argument: builtin:NAME, a playbook file, or a client file's playbook."""
+def _compile_reference(reference: str):
+    """What a command-line argument names: builtin:NAME or a playbook file (the playbook, None), or a client
+    file (its playbook, the compiled client file)."""
     from kpi_rules.compile import Compiler, is_playbook_file
     from kpi_rules.loading import load_yaml
     from kpi_rules.resources import BUILTIN_PREFIX
 
     compiler = Compiler()
+    group = None
     if reference.startswith(BUILTIN_PREFIX) or is_playbook_file(load_yaml(Path(reference))):
         compiled = compiler.playbook(reference, Path())
     else:
-        client = compiler.client(Path(reference))
-        compiled = client.playbook if client else None
+        group = compiler.client(Path(reference))
+        compiled = group.playbook if group else None
     compiler.raise_if_failed()
-    return compiled
+    return compiled, group
+
+
+def _compile_playbook(reference: str):
+    """The playbook behind a command-line argument: builtin:NAME, a playbook file, or a client file's playbook."""
+    return _compile_reference(reference)[0]
 
 
 PlaybookArgument = Annotated[str, typer.Argument(help="A playbook or client file, or builtin:NAME.", show_default=True)]
 LangOption = Annotated[str, typer.Option(help="Label language, e.g. ru or pl (falls back to en).", callback=_lower_case)]
+AgreementLangOption = Annotated[
+    Optional[str],
+    typer.Option("--lang", help="Language, e.g. ru or pl: by default a client file's lang:, else en.", callback=_lower_case, show_default=False),
+]
 
 
 @app.command("list")
@@ -259,41 +270,64 @@ def list_kpis(
 def show(
     kpis: Annotated[list[str], typer.Argument(help="KPI ids, e.g. er cpl.", metavar="KPI...", show_default=False)],
     playbook: Annotated[str, typer.Option("--playbook", "-p", help="A playbook or client file, or builtin:NAME.")] = "builtin:smm",
-    lang: LangOption = "en",
+    lang: AgreementLangOption = None,
 ) -> None:
-    """Everything about a KPI: formula, inputs, unit, direction, goals, target, description, source."""
+    """Everything about a KPI: formula, inputs, unit, direction, goals, target, description, source.
+    With a client file: the goals and target that client agreed, in its language.
+
+    Example: kpi-rules show cpo -p examples/clients/coffee-house.yaml
+    """
     from kpi_rules.render import make_console
+    from kpi_rules.render.agreement import render_agreed_kpi_details
     from kpi_rules.render.reference import render_kpi_details
 
     with _user_errors():
-        compiled = _compile_playbook(playbook)
-        unknown = [kpi for kpi in kpis if kpi not in compiled.kpis]
+        compiled, group = _compile_reference(playbook)
+        known = group.kpis if group is not None else compiled.kpis
+        unknown = [kpi for kpi in kpis if kpi not in known]
         if unknown:
-            raise InputError(
-                [Diagnostic(playbook, None, None, "KR205", f'unknown KPI "{kpi}"{did_you_mean(kpi, compiled.kpis)}') for kpi in unknown]
-            )
-        render_kpi_details(compiled, kpis, lang, make_console())
+            raise InputError([_unknown_kpi(playbook, kpi, compiled.kpis, group) for kpi in unknown])
+        if group is None:
+            render_kpi_details(compiled, kpis, lang or "en", make_console())
+        else:
+            render_agreed_kpi_details(group, kpis, lang or group.template.lang or "en", make_console())
+
+
+def _unknown_kpi(reference: str, kpi: str, defined, group) -> Diagnostic:
+    """A KPI the playbook lacks, or (given a client file) one the client did not agree."""
+    if group is None or kpi not in defined:
+        return Diagnostic(reference, None, None, "KR205", f'unknown KPI "{kpi}"{did_you_mean(kpi, defined)}')
+    agreed = ", ".join(group.kpis)
+    return Diagnostic(reference, None, None, "KR205", f'KPI "{kpi}" is not one of the KPIs this client file agreed: {agreed}')
 
 
 @app.command()
 def docs(
     playbook: PlaybookArgument = "builtin:smm",
-    lang: LangOption = "en",
+    lang: AgreementLangOption = None,
     output: Annotated[Optional[Path], typer.Option(help="Write to this file instead of the terminal.")] = None,
 ) -> None:
-    """A playbook's KPI reference as Markdown: goals, KPIs with formulas and sources, raw metrics, targets."""
+    """A playbook's KPI reference as Markdown: goals, KPIs with formulas and sources, raw metrics, targets.
+    With a client file: that client's agreement (its goals, KPIs and targets, in its language) for a contract.
+
+    Example: kpi-rules docs examples/clients/coffee-house.yaml --output coffee-house-kpis.md
+    """
     from kpi_rules.output import check_output, open_output
+    from kpi_rules.render.agreement import render_agreement_markdown
     from kpi_rules.render.markdown import render_markdown
     from kpi_rules.resources import BUILTIN_PREFIX
 
     with _user_errors():
-        compiled = _compile_playbook(playbook)
+        compiled, group = _compile_reference(playbook)
         # The argument may be a client file, which is not one of its playbook's files.
         inputs = [*compiled.files, *([] if playbook.startswith(BUILTIN_PREFIX) else [playbook])]
         if output is not None:
             check_output(output, inputs)
-        command = f"kpi-rules docs {playbook}" + (f" --lang {lang}" if lang != "en" else "")
-        text = render_markdown(compiled, lang, command)
+        command = f"kpi-rules docs {playbook}" + (f" --lang {lang}" if lang else "")
+        if group is None:
+            text = render_markdown(compiled, lang or "en", command)
+        else:
+            text = render_agreement_markdown(group, lang or group.template.lang or "en", command)
         if output is None:
             sys.stdout.write(text)
         else:

@@ -11,11 +11,25 @@ from pathlib import Path
 from kpi_rules.agreements import compile_agreements
 from kpi_rules.compile import Compiler, is_playbook_file
 from kpi_rules.diagnostics import Diagnostic, Suggestions
+from kpi_rules.formulas import PERIOD_FUNCTIONS
 from kpi_rules.layers import Origin
 from kpi_rules.loading import Document, JsonPath
-from kpi_rules.model import ClientDef, ClientGroupDef, ClientOverrideDef, PlaybookDef, SourceDef
+from kpi_rules.model import PERIOD_NAMES, ClientDef, ClientGroupDef, ClientOverrideDef, PlaybookDef, SourceDef, kpis_used
 from kpi_rules.sources import compile_source, source_entries
 from kpi_rules.targets import check_client_targets
+
+# Posts are ranked by ER per post unless the client file names another KPI.
+DEFAULT_POST_KPI = "er"
+
+
+def per_row_problem(playbook: PlaybookDef, kpi_id: str) -> str | None:
+    """The first fact of the period (days, previous() ...) a KPI reads, itself or through the KPIs it uses."""
+    for used in sorted(kpis_used(playbook.kpis, playbook.metrics, [kpi_id])):
+        formula = playbook.kpis[used].formula
+        found = sorted(formula.names & PERIOD_NAMES.keys()) + [f"{name}()" for name in sorted(formula.functions & PERIOD_FUNCTIONS)]
+        if found:
+            return found[0] + (f' (through "{used}")' if used != kpi_id else "")
+    return None
 
 
 def compile_client_file(compiler: Compiler, path: Path, *, skip_playbook: bool = False) -> ClientGroupDef | None:
@@ -55,6 +69,7 @@ def compile_client_file(compiler: Compiler, path: Path, *, skip_playbook: bool =
             targets=compiler.targets(_origins(document, (*where, "targets")), dict(playbook.kpis), playbook.kpis.keys()),
             currency=fields.get("currency"),
         )
+    posts_rank_by = _posts_rank_by(compiler, document, playbook)
     problems, warnings = check_client_targets(document, playbook, targets, overrides)
     agreements, found = compile_agreements(document, playbook, targets, overrides)
     compiler.diagnostics += problems + [problem for problem in found if problem.is_error]
@@ -76,6 +91,7 @@ def compile_client_file(compiler: Compiler, path: Path, *, skip_playbook: bool =
         timezone=data.get("timezone"),
         lang=data["lang"].lower() if "lang" in data else None,
         competitors=competitors,
+        posts_rank_by=posts_rank_by,
     )
     return ClientGroupDef(document.path, names, template, overrides, tuple(warnings), document.position(("data",), key=True))
 
@@ -105,6 +121,25 @@ def _client_names(compiler: Compiler, document: Document) -> tuple[str, ...] | N
             )
         return (data["client"],)
     return None if data["clients"] == "all" else tuple(data["clients"])
+
+def _posts_rank_by(compiler: Compiler, document: Document, playbook: PlaybookDef) -> str | None:
+    """The KPI that ranks the client's posts: ``posts: {rank_by: KPI}``, else er where the playbook has it.
+    It is evaluated on each post row, so (like a mean_of_rows KPI) it may not use a fact of the period."""
+    rank_by = document.data.get("posts", {}).get("rank_by")
+    if rank_by is None:
+        return DEFAULT_POST_KPI if DEFAULT_POST_KPI in playbook.kpis and per_row_problem(playbook, DEFAULT_POST_KPI) is None else None
+    where = ("posts", "rank_by")
+    if rank_by not in playbook.kpis:
+        message = f'posts are ranked by unknown KPI "{rank_by}"{Suggestions(playbook.kpis)(rank_by)}'
+        compiler.diagnostics.append(document.diagnostic(where, "KR205", message))
+        return None
+    problem = per_row_problem(playbook, rank_by)
+    if problem is not None:
+        message = f'posts cannot be ranked by "{rank_by}": {problem} is a fact of the period, and a post is one data row'
+        compiler.diagnostics.append(document.diagnostic(where, "KR203", message))
+        return None
+    return rank_by
+
 
 def _check_goals(compiler: Compiler, document: Document, where: JsonPath, goals: list[str], playbook: PlaybookDef) -> None:
     suggest = Suggestions(playbook.goals)

@@ -45,6 +45,12 @@ def row_values(playbook: PlaybookDef, kpis: list[str], columns: list[str]) -> di
 
     KPIs they use are evaluated on the row too (compile made sure none needs a period).
     """
+    return row_expressions(playbook, [kpi.id for kpi in needed_kpis(playbook, kpis) if kpi.method == "mean_of_rows"], columns)
+
+
+def row_expressions(playbook: PlaybookDef, kpis: list[str], columns: list[str]) -> dict[str, pl.Expr]:
+    """The formulas of ``kpis`` over one data row (a day, or a post), with the KPIs they use; none may read a
+    fact of the period (compile checks that)."""
     # Floats: a whole-number column (Parquet) must overflow to inf (then no data), never wrap around.
     names: dict[str, pl.Expr] = {
         metric: pl.col(metric).cast(pl.Float64) if metric in columns else pl.lit(None, pl.Float64) for metric in playbook.metrics
@@ -56,7 +62,7 @@ def row_values(playbook: PlaybookDef, kpis: list[str], columns: list[str]) -> di
             names[kpi_id] = build_expression(formula, {name: on_row(name) for name in formula.names}).expression
         return names[kpi_id]
 
-    return {kpi.id: on_row(kpi.id) for kpi in needed_kpis(playbook, kpis) if kpi.method == "mean_of_rows"}
+    return {kpi_id: on_row(kpi_id) for kpi_id in kpis}
 
 
 def client_keys(columns: Collection[str]) -> list[str]:

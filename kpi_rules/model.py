@@ -13,35 +13,38 @@ from pathlib import Path
 
 from kpi_rules.diagnostics import Diagnostic
 from kpi_rules.formulas import ParsedFormula
+from kpi_rules.i18n import N_
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 # The columns of a data row that are not metrics.
 KEY_COLUMNS = ("date", "client", "channel")
+# A post's own columns (sources with rows: post): read as text, shown beside the best and worst posts.
+POST_COLUMNS = ("link", "text")
 # How a metric rolls up to the reporting period. Feeds docs; the schema's enum is tested against it.
 AGGREGATIONS = {
-    "sum": "summed (a flow)",
-    "last": "the last value of the period (a stock)",
-    "first": "the first value of the period",
-    "mean": "the mean of the period's values",
-    "min": "the smallest value of the period",
-    "max": "the largest value of the period",
-    "none": "never rolled up: supplied once per period (unique people)",
+    "sum": N_("summed (a flow)"),
+    "last": N_("the last value of the period (a stock)"),
+    "first": N_("the first value of the period"),
+    "mean": N_("the mean of the period's values"),
+    "min": N_("the smallest value of the period"),
+    "max": N_("the largest value of the period"),
+    "none": N_("never rolled up: supplied once per period (unique people)"),
 }
 # How a KPI's formula meets the data: on the period's totals (ratio of sums), or on every
 # input row (post or day) and then averaged (mean of ratios).
 METHODS = {
-    "ratio_of_totals": "the formula is evaluated on the period's totals (ratio of sums)",
-    "mean_of_rows": "the formula is evaluated on every data row (post or day), then averaged over the period",
+    "ratio_of_totals": N_("the formula is evaluated on the period's totals (ratio of sums)"),
+    "mean_of_rows": N_("the formula is evaluated on every data row (post or day), then averaged over the period"),
 }
 THRESHOLDS = ("target", "warn", "min", "max")
 # Names every formula may use besides metrics and KPIs: facts about the period itself.
 PERIOD_NAMES = {
-    "days": "days in the reporting period",
-    "days_elapsed": "days of the period up to the data's last day (all its days once the period is over)",
-    "days_with_data": "days in the period with at least one data row",
+    "days": N_("days in the reporting period"),
+    "days_elapsed": N_("days of the period up to the data's last day (all its days once the period is over)"),
+    "days_with_data": N_("days in the period with at least one data row"),
 }
 # Names a metric or KPI cannot take: a data row's keys and the period's facts would be shadowed.
-RESERVED_NAMES = frozenset({*KEY_COLUMNS, "date_end", "date_time", *PERIOD_NAMES})
+RESERVED_NAMES = frozenset({*KEY_COLUMNS, *POST_COLUMNS, "date_end", "date_time", *PERIOD_NAMES})
 
 
 def label_text(labels: Mapping[str, str], lang: str, fallback: str) -> str:
@@ -247,6 +250,7 @@ class ClientDef:
     goal_weights: Mapping[str, float] = field(default_factory=dict)  # goal -> weight in the score (default 1)
     timezone: str | None = None  # IANA name: timestamps are converted to it before periods are cut
     lang: str | None = None  # the language of the client's reports (lower case); --lang overrides it
+    posts_rank_by: str | None = None  # the KPI that ranks the client's posts in reports (None: no ranking)
 
     @cached_property
     def kpis(self) -> tuple[str, ...]:

@@ -80,6 +80,7 @@ class _Batch:
     kpis: list[str]
     periods: pl.DataFrame
     found: dict[int, list[str]]  # client names in each file's rows
+    posts: pl.DataFrame | None = None  # the best and worst posts per client and period (kpi_rules.post_ranking)
 
 
 def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") -> Results:
@@ -145,21 +146,21 @@ def _aggregate(
     kpis = list(dict.fromkeys(kpi for index in indices for kpi in groups[index].kpis))
     rows = loaded.rows.filter(pl.col("group").is_in(indices)) if filtered else loaded.rows
     try:
-        periods, problems = _periods(rows, playbook, kpis, grain, [groups[index] for index in indices], span)
+        periods, posts, problems = _periods(rows, playbook, kpis, grain, groups, indices, span)
     except (pl.exceptions.PolarsError, _ReadAgain):
         reread = load_data(groups, indices, scan=False)
         indices = [index for index in indices if index not in reread.failed]
         if not indices:
             return None, list(reread.problems)
         try:
-            periods, problems = _periods(reread.rows, playbook, kpis, grain, [groups[index] for index in indices], span)
+            periods, posts, problems = _periods(reread.rows, playbook, kpis, grain, groups, indices, span)
         except (pl.exceptions.PolarsError, _ReadAgain) as error:
             files = sorted({str(source.path) for index in indices for source in groups[index].template.sources})
             raise InputError([Diagnostic(", ".join(files), None, None, "KR301", f"cannot read the data: {_first_line(error)}")]) from None
         problems += reread.problems
     problems += quality_warnings(periods, playbook.metrics, grain, {index: groups[index].path for index in indices}, span)
     found = {index: [] for index in indices} | dict(periods.group_by("group").agg(pl.col("client").unique()).iter_rows())
-    return _Batch(playbook, indices, kpis, periods, found), problems
+    return _Batch(playbook, indices, kpis, periods, found, posts), problems
 
 
 class _ReadAgain(Exception):
@@ -168,20 +169,30 @@ class _ReadAgain(Exception):
 
 
 def _periods(
-    rows, playbook: PlaybookDef, kpis: list[str], grain: str, groups: list[ClientGroupDef], span: PeriodSpan | None
-) -> tuple[pl.DataFrame, list[Diagnostic]]:
+    rows, playbook: PlaybookDef, kpis: list[str], grain: str, all_groups: list[ClientGroupDef], indices: list[int], span: PeriodSpan | None
+) -> tuple[pl.DataFrame, pl.DataFrame | None, list[Diagnostic]]:
+    """The rows aggregated per client and period, and the posts ranked (client files ``indices`` of ``all_groups``)."""
     import polars as pl
 
     from kpi_rules.aggregate import aggregate
     from kpi_rules.data.posts import stocks_as_of_each_row
     from kpi_rules.data.ranges import spread_rows
     from kpi_rules.evaluate import row_values
+    from kpi_rules.post_ranking import rank_posts
 
+    groups = [all_groups[index] for index in indices]
     # Only the metrics the scored KPIs read: a scanned file's other columns are then never parsed.
     metrics = {metric: playbook.metrics[metric] for kpi in kpis for metric in playbook.inputs(kpi)}
     problems: list[Diagnostic] = []
+    posts = None
     if any(source.rows == "post" for group in groups for source in group.template.sources):
-        rows = stocks_as_of_each_row(rows, playbook, kpis)
+        rank_by = {
+            index: group.template.posts_rank_by
+            for index, group in zip(indices, groups)
+            if group.template.posts_rank_by and not group.competitor and any(source.rows == "post" for source in group.template.sources)
+        }
+        rows = stocks_as_of_each_row(rows, playbook, kpis, set(rank_by.values()))
+        posts = rank_posts(rows, playbook, rank_by, grain, span)
     if "date_end" in rows.collect_schema().names():
         files = sorted({str(s.path) for group in groups for s in group.template.sources if s.date_end or s.rows in ("week", "month")})
         rows, problems = spread_rows(rows, grain, metrics, files, span)
@@ -191,7 +202,7 @@ def _periods(
     numbers = [metric for metric in metrics if metric in periods.columns and periods.schema[metric].is_float()]
     if periods["period_start"].null_count() or periods.select(pl.any_horizontal(~pl.col(numbers).is_finite()).any()).item():
         raise _ReadAgain()
-    return periods, problems
+    return periods, posts, problems
 
 
 def _first_line(error: Exception) -> str:
@@ -248,7 +259,7 @@ def _evaluate(
     for goals, named in by_goals.items():
         frame = chosen if len(by_goals) == 1 else chosen.filter(pl.col("client").is_in(list(named)))
         frame = add_scores(frame, batch.playbook, goals, {name: client.goal_weights for name, client in named.items()})
-        groups.append(ScoredGroup(frame, batch.playbook, goals, next(iter(named.values())).kpis, named, history, range_period))
+        groups.append(ScoredGroup(frame, batch.playbook, goals, next(iter(named.values())).kpis, named, history, range_period, batch.posts))
     return groups, missing
 
 

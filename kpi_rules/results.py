@@ -96,6 +96,27 @@ class GoalResult:
 
 
 @dataclass(frozen=True)
+class PostResult:
+    """One post of the period, with its value of the KPI that ranks the client's posts."""
+
+    date: dt.date
+    link: str | None
+    text: str | None
+    value: float
+
+
+@dataclass(frozen=True)
+class PostRanking:
+    """A client's best and worst posts of a period (best first; worst first), by one KPI."""
+
+    kpi: str
+    label: str
+    unit: str
+    best: tuple[PostResult, ...]
+    worst: tuple[PostResult, ...]
+
+
+@dataclass(frozen=True)
 class Scorecard:
     client: str
     playbook: str
@@ -111,6 +132,7 @@ class Scorecard:
     score: float | None = None  # the goals' scores, weighted by goal_weights
     days_elapsed: int | None = None  # of an unfinished period: the days up to the data's last day
     lang: str = "en"  # the report's language: the run's --lang, else the client file's lang:, else en
+    posts: PostRanking | None = None  # where the client's data has posts with a link or text
 
     @property
     def status(self) -> str:
@@ -139,6 +161,7 @@ class ScoredGroup:
     clients: Mapping[str, ClientDef]
     history: pl.DataFrame | None = None  # client, period_start and value:k of every period, for trends
     range_period: bool = False  # the periods are a date range's blocks of days, not the clients' grain
+    posts: pl.DataFrame | None = None  # ranked posts (kpi_rules.post_ranking), of these clients and others
 
     @property
     def grain(self) -> str:
@@ -207,7 +230,31 @@ class ScoredGroup:
             score=row.get(score_column()),
             days_elapsed=row.get("days_elapsed") if _unfinished(row) else None,
             lang=lang,
+            posts=self._posts(row, client, lang),
         )
+
+    def _posts(self, row: dict, client: ClientDef, lang: str) -> PostRanking | None:
+        if self.posts is None or client.posts_rank_by is None:
+            return None
+        ranked = self._ranked_posts.get((row["group"], row["client"], row["period_start"]))
+        if not ranked:
+            return None
+        kpi = self.playbook.kpis[client.posts_rank_by]
+        best = tuple(post for is_best, post in ranked if is_best)
+        worst = tuple(post for is_best, post in ranked if not is_best)
+        return PostRanking(kpi.id, kpi.label(lang), kpi.unit, best, worst)
+
+    @cached_property
+    def _ranked_posts(self) -> dict[tuple[int, str, dt.date], list[tuple[bool, PostResult]]]:
+        """The ranked posts by client file, client and period: at most 2 x RANKED rows per scorecard."""
+        posts: dict[tuple[int, str, dt.date], list[tuple[bool, PostResult]]] = {}
+        if self.posts is None:
+            return posts
+        shown = self.posts.join(self.frame.select("group", "client", "period_start"), on=["group", "client", "period_start"], how="semi")
+        for row in shown.iter_rows(named=True):
+            post = PostResult(row["date"], row["link"], row["text"], row["value"])
+            posts.setdefault((row["group"], row["client"], row["period_start"]), []).append((row["best"], post))
+        return posts
 
     def _history(self, row: dict) -> dict[str, tuple[float | None, ...]]:
         """Each KPI's values in up to HISTORY of the client's periods, this one last."""

@@ -238,9 +238,9 @@ def test_docs_of_a_playbook_to_a_file_in_another_language(cli, tmp_path):
     result = cli("docs", EXAMPLES / "playbook.yaml", "--lang", "ru", "--output", output)
     text = output.read_text(encoding="utf-8")
     assert result.exit_code == 0 and result.output == ""
-    assert text.startswith("# Northwind SMM playbook: KPI reference")
+    assert text.startswith("# Northwind SMM playbook: справочник KPI\n")
     assert "| `stories` | Истории, которые вовлекают | `story_er` |" in text
-    assert "| `cpl` | ≤ 60.00 (warn ≤ 80.00) |" in text
+    assert "| `cpl` | ≤ 60,00 (внимание ≤ 80,00) |" in text and "- **Формула**: `spend / leads`" in text
 
 
 def test_a_playbook_override_wins_in_list_show_and_check(cli, mini_agency):

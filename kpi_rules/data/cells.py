@@ -30,13 +30,15 @@ import polars as pl
 from kpi_rules.data.files import RawTable
 from kpi_rules.data.headers import ColumnPlan, normalise, where_header
 from kpi_rules.diagnostics import Diagnostic, InputError
-from kpi_rules.model import SourceDef
+from kpi_rules.model import POST_COLUMNS, SourceDef
 
 MAX_CELL_PROBLEMS_PER_COLUMN = 5
 # What exports write in the date cell of a total row (Russian, English, Polish, German).
 TOTAL_WORDS = frozenset({"итого", "итог", "всего", "total", "totals", "grand total", "razem", "suma", "podsumowanie", "gesamt"})
 ROW = "__row"
 MOMENT = "date_time"
+# Columns read as text: who a row is about, and a post's link and text.
+TEXT_COLUMNS = ("client", "channel", *POST_COLUMNS)
 # Rows looked at to tell whether a text date column carries times.
 TIME_SAMPLE_ROWS = 1000
 SPACES = r"[\s\u00a0\u202f]"
@@ -92,9 +94,9 @@ def _typed(source: SourceDef, plan: ColumnPlan, schema: pl.Schema, frame: pl.Dat
         start = expressions[0]
         end = start.dt.month_end() if source.rows == "month" else start.dt.offset_by("6d")
         expressions.append(end.alias("date_end"))
-    expressions += [pl.col(plan.feeds[key][0]).cast(pl.String).alias(key) for key in ("client", "channel") if key in plan.feeds]
+    expressions += [pl.col(plan.feeds[key][0]).cast(pl.String).alias(key) for key in TEXT_COLUMNS if key in plan.feeds]
     for metric, headers in plan.feeds.items():
-        if metric in ("date", "date_end", "client", "channel"):
+        if metric in ("date", "date_end", *TEXT_COLUMNS):
             continue
         numbers = [_number(header, schema, source.decimal, strict=strict, integers=True) for header in headers]
         if len(numbers) == 1:
@@ -115,7 +117,7 @@ def _cells(source: SourceDef, plan: ColumnPlan, schema: pl.Schema) -> list[pl.Ex
         for header in headers:
             if target in ("date", "date_end"):
                 expressions.append(_date(header, schema, source).alias(header))
-            elif target not in ("client", "channel"):
+            elif target not in TEXT_COLUMNS:
                 expressions.append(_number(header, schema, source.decimal, strict=False).alias(header))
     return expressions
 

@@ -7,7 +7,8 @@
   A metric the source maps itself takes only the source's columns.
 - Any other header that spells a metric id (ignoring case, surrounding spaces, and the difference
   between space, ``-`` and ``_``) feeds that metric; the remaining columns are ignored.
-Several columns mapped to one metric are added up; a row has one date, client and channel.
+Several columns mapped to one metric are added up; a row has one date, client and channel (and a post one
+link and one text).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from kpi_rules.data.files import file_problem
 from kpi_rules.diagnostics import InputError, did_you_mean
-from kpi_rules.model import KEY_COLUMNS, SourceDef
+from kpi_rules.model import KEY_COLUMNS, POST_COLUMNS, SourceDef
 
 CURRENCY_PLACEHOLDER = "{currency}"
 SINGLE_COLUMNS = (*KEY_COLUMNS, "date_end")
@@ -41,7 +42,9 @@ def plan_columns(source: SourceDef, headers: list[str], metric_ids: set[str]) ->
     problems: list[tuple[str, str]] = []
     by_name = {normalise(header): header for header in reversed(headers)}
     feeds: dict[str, list[str]] = {}
-    known = metric_ids | set(SINGLE_COLUMNS)
+    # A post's link and text are read from sources of posts only (a day's row has neither).
+    single = (*SINGLE_COLUMNS, *POST_COLUMNS) if source.rows == "post" else SINGLE_COLUMNS
+    known = metric_ids | set(single)
 
     own = dict(source.columns)
     if source.date_end:
@@ -50,6 +53,8 @@ def plan_columns(source: SourceDef, headers: list[str], metric_ids: set[str]) ->
         header = wanted if wanted in headers else by_name.get(normalise(wanted))
         if header is None:
             problems.append(("KR304", f'mapped column "{wanted}" is not in the file{did_you_mean(wanted, headers)}'))
+        elif target in POST_COLUMNS and target not in known:
+            problems.append(("KR205", f'column "{wanted}" is mapped to {target}, which only a source of posts has: add rows: post to it'))
         elif target not in known:
             problems.append(("KR205", f'column "{wanted}" is mapped to unknown metric "{target}"{did_you_mean(target, metric_ids)}'))
         else:
@@ -86,7 +91,7 @@ def plan_columns(source: SourceDef, headers: list[str], metric_ids: set[str]) ->
             first, second = feeds[name][:2]
             problems.append(("KR306", f'columns "{first}" and "{second}" both read as {name}: map the one you mean under columns:'))
 
-    for target in SINGLE_COLUMNS:
+    for target in single:
         if target in mapped and len(feeds.get(target, ())) > 1:
             first, second = feeds[target][:2]
             problems.append(("KR306", f'columns "{first}" and "{second}" are both mapped to {target}: a row has one {target}'))

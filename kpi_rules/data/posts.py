@@ -8,16 +8,19 @@ its day).
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import polars as pl
 
 from kpi_rules.data.cells import MOMENT
 from kpi_rules.model import PlaybookDef
 
 
-def stocks_as_of_each_row(rows: pl.LazyFrame, playbook: PlaybookDef, kpis: list[str]) -> pl.LazyFrame:
-    """``rows`` with the stocks that per-row KPIs read filled on every row from the same client's latest value."""
+def stocks_as_of_each_row(rows: pl.LazyFrame, playbook: PlaybookDef, kpis: list[str], ranked: Collection[str] = ()) -> pl.LazyFrame:
+    """``rows`` with the stocks that per-row KPIs read filled on every row from the same client's latest value;
+    ``ranked`` are KPIs evaluated on each post to rank the posts (kpi_rules.post_ranking)."""
     columns = rows.collect_schema().names()
-    per_row = [kpi for kpi in kpis if playbook.kpis[kpi].method == "mean_of_rows"]
+    per_row = [kpi for kpi in kpis if playbook.kpis[kpi].method == "mean_of_rows"] + list(ranked)
     stocks = sorted(
         {m for kpi in per_row for m in playbook.inputs(kpi) if playbook.metrics[m].agg in ("last", "first") and m in columns}
     )

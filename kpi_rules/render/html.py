@@ -24,6 +24,7 @@ from kpi_rules.i18n import translate
 from kpi_rules.model import ReportDef
 from kpi_rules.periods import period_of
 from kpi_rules.render.charts import line_chart
+from kpi_rules.render.posts import post_sections
 from kpi_rules.render.formatting import (
     EMPTY,
     format_change,
@@ -157,6 +158,8 @@ def _words(lang: str) -> dict[str, str]:
         "competitors": translate("Competitors", lang),
         "note": translate("Gap / note", lang),
         "trend": translate("Trend", lang),
+        "date": translate("Date", lang),
+        "post": translate("Post", lang),
     }
 
 
@@ -214,6 +217,7 @@ def _card(card: Scorecard, anchor: str) -> SimpleNamespace:
         facts=f"{card.playbook} · {format_date(card.start, lang)} – {format_date(card.end, lang)}",
         period_note=period_note(card),
         goals=goals,
+        posts=post_sections(card),
         summary=summary_text(card),
     )
 
