@@ -69,3 +69,109 @@ def test_times_are_ordered_in_the_client_time_zone(write):
     )
     client = client_file(write, ["followers"], f"  - {{path: {path}, rows: post}}\n", "timezone: Europe/Moscow\n")
     assert values(client, "2026-10")["followers"] == 250.0
+
+
+# --- which variant each id is (one case per ambiguity, each computed from a tiny CSV) ------------------------
+
+def month_values(write, kpis: list[str], csv: str) -> dict[str, float | None]:
+    path = write("month.csv", csv)
+    return values(client_file(write, kpis, f"  - {{path: {path}}}\n"), "2026-10")
+
+
+def test_err_is_by_summed_post_reach_and_err_unique_reach_by_the_period_reach(write):
+    kpis = month_values(
+        write, ["err", "err_unique_reach"], "date,posts,likes,comments,shares,post_reach,reach\n2026-10-01,2,100,15,10,2500,2000\n"
+    )
+    assert kpis["err"] == pytest.approx(5)  # (100 + 15 + 10) / 2500 * 100
+    assert kpis["err_unique_reach"] == pytest.approx(6.25)  # 125 / 2000 * 100: the same people counted once
+
+
+def test_engagements_leave_saves_out_and_the_with_saves_ids_count_them(write):
+    kpis = month_values(
+        write,
+        ["engagements", "engagements_with_saves", "er", "er_with_saves", "err", "err_with_saves"],
+        "date,posts,likes,comments,shares,saves,followers,post_reach\n2026-10-01,4,300,40,20,40,1000,8000\n",
+    )
+    assert kpis["engagements"] == 360  # 300 + 40 + 20
+    assert kpis["engagements_with_saves"] == 400  # 300 + 40 + 20 + 40
+    assert kpis["er"] == pytest.approx(9)  # 360 / 4 / 1000 * 100
+    assert kpis["er_with_saves"] == pytest.approx(10)  # 400 / 4 / 1000 * 100
+    assert kpis["err"] == pytest.approx(4.5)  # 360 / 8000 * 100
+    assert kpis["err_with_saves"] == pytest.approx(5)  # 400 / 8000 * 100
+
+
+def test_er_divides_by_the_followers_at_the_end_of_the_period(write):
+    kpis = month_values(
+        write, ["er", "er_avg"], "date,posts,likes,comments,shares,followers\n2026-10-05,1,20,0,0,1000\n2026-10-25,1,20,0,0,2000\n"
+    )
+    assert kpis["er"] == pytest.approx(1)  # (20 + 20) / 2 posts / 2000 (25 October, the last) * 100
+    assert kpis["er_avg"] == pytest.approx(1.5)  # (20 / 1000 * 100 + 20 / 2000 * 100) / 2: each post's own day
+
+
+def test_follower_growth_rate_is_net_not_gross(write):
+    kpis = month_values(
+        write,
+        ["follower_growth_rate", "net_follower_growth"],
+        "date,followers,new_followers,unfollows\n2026-09-30,10000,,\n2026-10-31,10100,300,200\n",
+    )
+    assert kpis["follower_growth_rate"] == pytest.approx(1)  # (10100 / 10000 - 1) * 100; gross would be 300 / 10000 = 3 %
+    assert kpis["net_follower_growth"] == 100  # 300 - 200
+
+
+def test_cpf_counts_every_new_follower_and_cpf_paid_only_those_from_ads(write):
+    kpis = month_values(write, ["cpf", "cpf_paid"], "date,spend,new_followers,new_followers_paid\n2026-10-01,1000,500,200\n")
+    assert kpis["cpf"] == pytest.approx(2)  # 1000 / 500
+    assert kpis["cpf_paid"] == pytest.approx(5)  # 1000 / 200
+
+
+def test_roi_is_on_revenue_and_roi_margin_on_the_gross_margin(write):
+    kpis = month_values(
+        write, ["roi", "roi_margin", "roas", "romi"], "date,revenue,cogs,spend,fees,content_cost\n2026-10-01,10000,6000,1000,500,500\n"
+    )
+    assert kpis["roi"] == pytest.approx(400)  # (10000 - 2000) / 2000 * 100, costs 1000 + 500 + 500
+    assert kpis["roi_margin"] == pytest.approx(100)  # (10000 - 6000 - 2000) / 2000 * 100
+    assert kpis["roas"] == pytest.approx(10)  # 10000 / 1000: a ratio, ads only
+    assert kpis["romi"] == pytest.approx(900)  # (10000 - 1000) / 1000 * 100, as VK Ads shows ROMI
+
+
+def test_vtr_is_of_impressions_and_video_completion_rate_of_starts(write):
+    kpis = month_values(
+        write, ["vtr", "video_completion_rate"], "date,completed_views,impressions,video_starts\n2026-10-01,300,10000,1000\n"
+    )
+    assert kpis["vtr"] == pytest.approx(3)  # 300 / 10000 * 100
+    assert kpis["video_completion_rate"] == pytest.approx(30)  # 300 / 1000 * 100
+
+
+def test_net_sentiment_counts_neutral_mentions_and_positive_share_leaves_them_out(write):
+    kpis = month_values(
+        write,
+        ["net_sentiment", "positive_share"],
+        "date,mentions_positive,mentions_negative,mentions_neutral\n2026-10-01,60,20,120\n",
+    )
+    assert kpis["net_sentiment"] == pytest.approx(20)  # (60 - 20) / (60 + 20 + 120) * 100; without neutral: 50
+    assert kpis["positive_share"] == pytest.approx(75)  # 60 / (60 + 20) * 100
+
+
+def test_kaushik_rates_are_per_post_not_percent_of_followers(write):
+    kpis = month_values(
+        write,
+        ["applause_rate", "conversation_rate", "amplification_rate", "love_rate", "talk_rate"],
+        "date,posts,likes,comments,shares,followers\n2026-10-01,5,500,50,25,10000\n",
+    )
+    assert kpis["applause_rate"] == pytest.approx(100)  # 500 / 5
+    assert kpis["conversation_rate"] == pytest.approx(10)  # 50 / 5
+    assert kpis["amplification_rate"] == pytest.approx(5)  # 25 / 5
+    assert kpis["love_rate"] == pytest.approx(1)  # 500 / 5 / 10000 * 100: the %-of-followers kind
+    assert kpis["talk_rate"] == pytest.approx(0.1)  # 50 / 5 / 10000 * 100
+
+
+def test_the_new_cost_and_audience_kpis(write):
+    kpis = month_values(
+        write,
+        ["cpe", "cost_per_dialogue", "reach_rate", "active_core"],
+        "date,spend,likes,comments,shares,dialogues,reach,followers,active_core\n2026-10-01,900,250,40,10,30,6000,4000,120\n",
+    )
+    assert kpis["cpe"] == pytest.approx(3)  # 900 / (250 + 40 + 10)
+    assert kpis["cost_per_dialogue"] == pytest.approx(30)  # 900 / 30
+    assert kpis["reach_rate"] == pytest.approx(150)  # 6000 / 4000 * 100
+    assert kpis["active_core"] == 120
