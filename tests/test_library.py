@@ -73,7 +73,7 @@ FLOWS = (
     "posts likes comments shares saves views video_views completed_views impressions clicks site_clicks contact_clicks "
     "new_followers unfollows leads actions orders revenue spend fees content_cost mentions mentions_positive "
     "mentions_negative mentions_neutral competitor_mentions hashtag_posts ugc_posts messages_received "
-    "messages_answered reply_time_total post_reach video_starts new_followers_paid dialogues cogs"
+    "messages_answered reply_time_total post_reach video_starts new_followers_paid dialogues cogs watch_time"
 ).split()
 NON_ADDITIVE = ("reach", "reach_organic", "reach_paid", "reach_viral", "unique_users", "frequency", "active_core")
 
@@ -85,7 +85,7 @@ OCTOBER = dict(
     mentions_positive=120, mentions_negative=30, mentions_neutral=150, competitor_mentions=700, hashtag_posts=40,
     ugc_posts=12, messages_received=200, messages_answered=180, reply_time_total=5400, followers=20000,
     reach=40000, reach_viral=6000, post_reach=80000, video_starts=5000, new_followers_paid=600, dialogues=40,
-    cogs=24000, active_core=900,
+    cogs=24000, active_core=900, watch_time=96000,
 )
 SEPTEMBER_FOLLOWERS = 19000
 
@@ -106,6 +106,7 @@ EXPECTED = {
     "view_rate": 25,  # 50000 / 10 / 20000 * 100
     "vtr": 2,  # 2000 / 100000 * 100
     "video_completion_rate": 40,  # 2000 / 5000 * 100
+    "avg_watch_time": 12,  # 96000 s / 8000 video views
     "engagements": 2000,  # 1800 + 150 + 50
     "engagements_with_saves": 2030,  # 1800 + 150 + 50 + 30
     "er_with_saves": 1.015,  # 2030 / 10 / 20000 * 100
@@ -119,6 +120,7 @@ EXPECTED = {
     "err_avg": 2.5,  # one row: the same as err
     "er_impressions": 2,  # 2000 / 100000 * 100
     "er_views": 4,  # 2000 / 50000 * 100
+    "er_views_avg": 4,  # one row: the same as er_views
     "love_rate": 0.9,  # 1800 / 10 / 20000 * 100
     "talk_rate": 0.075,  # 150 / 10 / 20000 * 100
     "applause_rate": 180,  # 1800 / 10

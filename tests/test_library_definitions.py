@@ -175,3 +175,20 @@ def test_the_new_cost_and_audience_kpis(write):
     assert kpis["cost_per_dialogue"] == pytest.approx(30)  # 900 / 30
     assert kpis["reach_rate"] == pytest.approx(150)  # 6000 / 4000 * 100
     assert kpis["active_core"] == 120
+
+
+def test_er_views_avg_averages_each_posts_erview_as_popsters_does(write):
+    kpis = month_values(
+        write,
+        ["er_views", "er_views_avg"],
+        "date,posts,likes,comments,shares,views\n2026-10-02 10:00,1,40,5,5,1000\n2026-10-09 10:00,1,30,0,0,10000\n",
+    )
+    assert kpis["er_views_avg"] == pytest.approx(2.65)  # (50 / 1000 * 100 + 30 / 10000 * 100) / 2 = (5 + 0.3) / 2
+    assert kpis["er_views"] == pytest.approx(0.727273, abs=1e-6)  # (50 + 30) / (1000 + 10000) * 100, pooled
+
+
+def test_average_watch_time_is_seconds_watched_per_video_view(write):
+    kpis = month_values(
+        write, ["avg_watch_time"], "date,watch_time,video_views\n2026-10-01,1800,100\n2026-10-02,600,20\n"
+    )
+    assert kpis["avg_watch_time"] == pytest.approx(20)  # (1800 + 600) s / (100 + 20) views, pooled
