@@ -192,3 +192,33 @@ def test_average_watch_time_is_seconds_watched_per_video_view(write):
         write, ["avg_watch_time"], "date,watch_time,video_views\n2026-10-01,1800,100\n2026-10-02,600,20\n"
     )
     assert kpis["avg_watch_time"] == pytest.approx(20)  # (1800 + 600) s / (100 + 20) views, pooled
+
+
+# --- labels -------------------------------------------------------------------------------------------------
+
+def library_kpis():
+    from pathlib import Path
+
+    from kpi_rules.compile import Compiler
+
+    return Compiler().playbook("builtin:smm", Path()).kpis
+
+
+@pytest.mark.parametrize("kpi_id", sorted(library_kpis()))
+def test_every_kpi_has_ru_and_pl_labels_that_are_not_the_english_one(kpi_id):
+    labels = library_kpis()[kpi_id].labels
+    assert labels["ru"].strip() and labels["pl"].strip()
+    assert labels["ru"] != labels["en"] and labels["pl"] != labels["en"]
+
+
+def test_the_labels_the_issue_named_read_as_natives_write_them():
+    kpis = library_kpis()
+    assert kpis["response_time"].labels["ru"] == "Среднее время первого ответа"  # minutes, not a "speed"
+    assert kpis["net_sentiment"].labels["ru"] == "Индекс тональности"  # a score, not the sentiment itself
+    assert "%" in kpis["view_rate"].labels["ru"]  # views as % of followers, not "views from followers"
+    assert kpis["unfollows"].labels["pl"] == "Utraceni obserwujący"
+    assert kpis["impressions"].labels["pl"] == "Impresje" and "Wyświetlenia" not in kpis["cpm"].labels["pl"]
+    # "Продажи" is the KPI (confirmed orders), the metric says what it counts; one spelling of "viral"
+    assert kpis["orders"].labels["ru"].startswith("Продажи")
+    texts = " ".join(label for kpi in kpis.values() for label in kpi.labels.values())
+    assert "ирусн" not in texts
