@@ -222,3 +222,15 @@ def test_the_labels_the_issue_named_read_as_natives_write_them():
     assert kpis["orders"].labels["ru"].startswith("Продажи")
     texts = " ".join(label for kpi in kpis.values() for label in kpi.labels.values())
     assert "ирусн" not in texts
+
+
+def test_reach_of_several_channels_comes_on_one_row_with_an_empty_channel_cell(write):
+    per_channel = "date,channel,posts,likes,comments,shares,reach\n2026-10-01,vk,2,10,1,1,1000\n2026-10-01,telegram,2,10,1,1,800\n"
+    kpis = month_values(write, ["reach"], per_channel)
+    assert kpis["reach"] is None  # 1,000 + 800 would count the people who follow both channels twice
+    (card,) = score(compile_clients([write("client.yaml", "kpi-rules: 1\nclient: Acme\nplaybook: playbook.yaml\ngoals: [g]\ndata: month.csv\n")]), "2026-10")
+    assert card.kpis[0].reason.endswith("supply it once per month, for several channels on one row with an empty channel cell")
+    together = "date,channel,posts,likes,comments,shares,reach\n2026-10-01,vk,2,10,1,1,\n2026-10-01,telegram,2,10,1,1,\n2026-10-01,,,,,,1500\n"
+    kpis = month_values(write, ["reach", "err_unique_reach"], together)
+    assert kpis["reach"] == 1500
+    assert kpis["err_unique_reach"] == pytest.approx(1.6)  # (10 + 1 + 1) x 2 channels / 1500 * 100
