@@ -234,3 +234,10 @@ def test_reach_of_several_channels_comes_on_one_row_with_an_empty_channel_cell(w
     kpis = month_values(write, ["reach", "err_unique_reach"], together)
     assert kpis["reach"] == 1500
     assert kpis["err_unique_reach"] == pytest.approx(1.6)  # (10 + 1 + 1) x 2 channels / 1500 * 100
+
+
+def test_show_prints_which_variant_err_is(cli):
+    result = cli("show", "err")
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "engagements / post_reach * 100" in text and "that is err_unique_reach" in text
