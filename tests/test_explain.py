@@ -47,7 +47,7 @@ def test_cost_per_order_with_its_inputs_rows_arithmetic_target_and_status(cli):
     assert f"Arithmetic  {spend:.2f} / {orders:.0f} = {cpo:.4f}" in text
     assert f"Result      {cpo:,.2f} RUB" in text
     # The client file agrees 450 (warn 600) for this client, over the playbook's 500 (700).
-    assert "Target      <= 450 (warn <= 600)    set in the client file, examples/clients/coffee-house.yaml:12" in text
+    assert "Target      <= 450 (warn <= 600)    set in the client file, examples/clients/coffee-house.yaml:13" in text
     assert cpo > 600
     assert f"Status      fail: {cpo:.4f} > warn 600 (lower is better)" in text
 
@@ -66,7 +66,7 @@ def test_a_kpi_made_of_a_kpi_shows_both_levels(cli):
     followers = next(item for item in explained["inputs"] if item["name"] == "followers")
     assert followers["how"].startswith("last:")
     assert explained["value"] == pytest.approx((likes + comments + shares) / posts / followers["value"] * 100)
-    assert explained["target_from"] == "set in the playbook, examples/playbook.yaml:28"
+    assert explained["target_from"] == "set in the playbook, examples/playbook.yaml:29"
     assert explained["status"] == "pass"
     assert explained["scored"] is True
 
@@ -87,7 +87,7 @@ def test_every_period_of_a_span_is_explained(cli):
     result = cli("explain", "examples/clients/b2b-firm.yaml", "leads", "--period", "2025-Q4", "--format", "json")
     explained = json.loads(result.stdout)
     assert [item["start"] for item in explained] == ["2025-11-01", "2025-12-01"]
-    assert all(item["target_from"] == "set in the client file, examples/clients/b2b-firm.yaml:11" for item in explained)
+    assert all(item["target_from"] == "set in the client file, examples/clients/b2b-firm.yaml:12" for item in explained)
 
 
 def test_unknown_kpi_and_client_are_diagnosed(cli, write, tmp_path):
