@@ -106,6 +106,7 @@ EXPECTED = {
     "view_rate": 25,  # 50000 / 10 / 20000 * 100
     "vtr": 2,  # 2000 / 100000 * 100
     "video_completion_rate": 40,  # 2000 / 5000 * 100
+    "video_view_rate": 8,  # 8000 / 100000 * 100
     "avg_watch_time": 12,  # 96000 s / 8000 video views
     "engagements": 2000,  # 1800 + 150 + 50
     "engagements_with_saves": 2030,  # 1800 + 150 + 50 + 30

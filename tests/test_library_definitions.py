@@ -136,10 +136,13 @@ def test_roi_is_on_revenue_and_roi_margin_on_the_gross_margin(write):
 
 def test_vtr_is_of_impressions_and_video_completion_rate_of_starts(write):
     kpis = month_values(
-        write, ["vtr", "video_completion_rate"], "date,completed_views,impressions,video_starts\n2026-10-01,300,10000,1000\n"
+        write,
+        ["vtr", "video_completion_rate", "video_view_rate"],
+        "date,completed_views,impressions,video_starts,video_views\n2026-10-01,300,10000,1000,800\n",
     )
     assert kpis["vtr"] == pytest.approx(3)  # 300 / 10000 * 100
     assert kpis["video_completion_rate"] == pytest.approx(30)  # 300 / 1000 * 100
+    assert kpis["video_view_rate"] == pytest.approx(8)  # 800 views (platform threshold) / 10000 * 100
 
 
 def test_net_sentiment_counts_neutral_mentions_and_positive_share_leaves_them_out(write):
