@@ -1,12 +1,13 @@
 """The bundled library checked against the published definitions (issue 13): each case hand-computed, the
 arithmetic in a comment."""
 
-import datetime as dt
+from pathlib import Path
 
 import polars as pl
 import pytest
-
 from conftest import REPO
+
+from kpi_rules.compile import Compiler
 from kpi_rules.data.load import read_source
 from kpi_rules.model import SourceDef
 from kpi_rules.pipeline import compile_clients, score
@@ -200,10 +201,6 @@ def test_average_watch_time_is_seconds_watched_per_video_view(write):
 # --- labels -------------------------------------------------------------------------------------------------
 
 def library_kpis():
-    from pathlib import Path
-
-    from kpi_rules.compile import Compiler
-
     return Compiler().playbook("builtin:smm", Path()).kpis
 
 
