@@ -65,6 +65,9 @@ MONTHLY = {
     "frequency": lambda u, size: (1.5 + u * 2).round(2),
     "active_core": lambda u, size: (size * (0.02 + u * 0.05)).floor(),
 }
+# Each post's reach, summed over the day's posts (what err divides by): drawn with its own salt, after the others,
+# so adding it left every other column as it was. Summed over a month it is well above the month's unique reach.
+POST_REACH_SALT = 60
 DECIMAL = {"spend", "content_cost", "fees", "frequency"}  # the rest are counts, written as whole numbers
 ADS = ("spend", "clicks", "leads", "actions", "orders", "revenue", "video_views", "completed_views", "reach_paid")
 
@@ -86,6 +89,7 @@ def agency(clients: int, days: int) -> pl.LazyFrame:
     columns = {"client": pl.format("client-{}", client.cast(pl.String).str.zfill(5)), "date": date}
     for salt, (name, value) in enumerate(FLOWS.items()):
         columns[name] = value(uniform(pl.col("row"), salt), size)
+    columns["post_reach"] = (columns["posts"] * size * (0.3 + uniform(pl.col("row"), POST_REACH_SALT) * 0.4)).floor()
     for salt, (name, value) in enumerate(MONTHLY.items(), start=len(FLOWS)):
         columns[name] = pl.when(first_of_month).then(value(uniform(pl.col("row"), salt), size))
     for name in ADS:

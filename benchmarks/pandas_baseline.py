@@ -45,7 +45,7 @@ def monthly(rows: pd.DataFrame) -> pd.DataFrame:
     per_row = pd.DataFrame(
         {
             "er_avg": div(div(engagements, rows["posts"]), rows["followers"]) * 100,
-            "err_avg": div(engagements, rows["reach"]) * 100,
+            "err_avg": div(engagements, rows["post_reach"]) * 100,
             "client": rows["client"],
             "month": rows["month"],
         }
@@ -90,7 +90,7 @@ def kpis(m: pd.DataFrame) -> pd.DataFrame:
     k["er"] = div(div(engagements, m["posts"]), m["followers"]) * 100
     k["er_avg"] = m["er_avg"]
     k["er_day"] = div(engagements / m["days"], m["followers"]) * 100
-    k["err"] = div(engagements, m["reach"]) * 100
+    k["err"] = div(engagements, m["post_reach"]) * 100  # summed post reach (err_unique_reach is not benchmarked)
     k["err_avg"] = m["err_avg"]
     k["er_impressions"] = div(engagements, m["impressions"]) * 100
     k["er_views"] = div(engagements, m["views"]) * 100

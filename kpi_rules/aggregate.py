@@ -239,7 +239,7 @@ def _non_additive_reason(metric: MetricDef, period: str) -> pl.Expr:
         pl.when(count > 1)
         .then(
             pl.format(
-                f"{metric.id} counts unique people and cannot be summed from {{}} rows (days, posts or channels): supply it once per {period}",
+                f"{metric.id} counts unique people and cannot be summed from {{}} rows (days, posts or channels): supply it once per {period}, for several channels on one row with an empty channel cell",
                 count,
             )
         )

@@ -70,7 +70,7 @@ REASONS = (
     N_("no {metric} data in this period"),
     N_('the data has no "{metric}" column'),
     N_("no {name} for this period"),
-    N_("{metric} counts unique people and cannot be summed from {count} rows (days, posts or channels): supply it once per {period}"),
+    N_("{metric} counts unique people and cannot be summed from {count} rows (days, posts or channels): supply it once per {period}, for several channels on one row with an empty channel cell"),
     N_("{metric} is not dated at the start of the {period}: supply it once per {period}"),
 )
 # Placeholder values that are words of ours rather than the user's: translated too.

@@ -232,6 +232,7 @@ class SourceDef:
     total_row_blank: tuple[str, ...] = ()  # columns all blank on a total row
     long: tuple[tuple[str, ...], str] | None = None  # a long table: the columns naming each value, and the value's
     timezone: str | None = None  # the client's: timestamps are converted to it, then cut to dates
+    absent: tuple[str, ...] = ()  # metrics the platform has no such action for: 0 on every row of the file
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ DATA_FORMATS = {
 # Options a preset may set and a source may override (columns are merged separately).
 READ_OPTIONS = (
     "format", "encoding", "separator", "decimal", "date_format", "header_row", "sheet", "rows", "date_end", "currency", "where",
-    "total_row_blank", "long",
+    "total_row_blank", "long", "absent",
 )
 
 
@@ -104,6 +104,7 @@ def compile_source(
         total_row_blank=tuple(options["total_row_blank"] or ()),
         long=(tuple(options["long"]["names"]), options["long"]["value"]) if options["long"] else None,
         timezone=timezone,
+        absent=tuple(options["absent"] or ()),
     ), []
 
 

@@ -233,7 +233,7 @@ def test_a_range_across_a_leap_day_counts_it():
 
 def test_a_range_names_its_periods_in_the_reason_for_unique_counts():
     (row,) = run({"client": ["a", "a"], "date": [D(2026, 11, 1), D(2026, 11, 2)], "reach": [1.0, 2.0]}, {"reach": "none"}, span="2026-11-01..2026-11-03")
-    assert row["reach"] is None and row[reason_column("reach")].endswith("supply it once per 3-day period")
+    assert row["reach"] is None and row[reason_column("reach")].endswith("supply it once per 3-day period, for several channels on one row with an empty channel cell")
 
 
 def test_rows_across_a_ranges_periods_are_split_at_its_boundaries():

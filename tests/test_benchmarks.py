@@ -9,14 +9,24 @@ from conftest import REPO
 from kpi_rules.compile import Compiler
 
 
-def test_the_benchmark_playbook_targets_every_library_kpi_in_its_goals():
+# Added to the library by issue 13, after the performance figures were first measured: left out of the benchmark
+# so that its workload (56 KPIs) stays comparable with the published figures.
+NOT_BENCHMARKED = {
+    "reach_rate", "video_completion_rate", "engagements_with_saves", "er_with_saves", "err_with_saves", "active_core",
+    "err_unique_reach", "cpf_paid", "cpe", "cost_per_dialogue", "romi", "roi_margin", "positive_share",
+    "er_views_avg", "avg_watch_time", "video_view_rate",
+}
+
+
+def test_the_benchmark_playbook_targets_every_library_kpi_but_the_new_ones_in_its_goals():
     compiler = Compiler()
     library = compiler.playbook("builtin:smm", REPO)
     benchmark = compiler.playbook(str(REPO / "benchmarks" / "playbook.yaml"), REPO)
     assert not compiler.diagnostics
     own_goals = yaml.safe_load((REPO / "benchmarks" / "playbook.yaml").read_text(encoding="utf-8"))["goals"]
     scored = {kpi for goal in own_goals for kpi in benchmark.goals[goal].kpis}
-    assert scored == set(library.kpis) == set(benchmark.targets)
+    assert scored == set(library.kpis) - NOT_BENCHMARKED == set(benchmark.targets)
+    assert len(scored) == 56
 
 
 def test_quick_suite_runs_and_kpi_rules_agrees_with_pandas(tmp_path):

@@ -65,7 +65,7 @@ def test_cost_per_result_kpis_of_the_library():
     assert found["cpm"] == CostPerResult("cpm", "impressions", 1000.0)
     assert {kpi: cost.metric for kpi, cost in found.items()} == {
         "cpc": "clicks", "cpm": "impressions", "cpv": "video_views", "cpf": "new_followers", "cpa": "actions",
-        "cpl": "leads", "cpo": "orders",
+        "cpl": "leads", "cpo": "orders", "cpf_paid": "new_followers_paid", "cost_per_dialogue": "dialogues",
     }
     # Not a cost per result: revenue / spend, spend / revenue, spend + fees, spend / posts of the production costs.
     assert not {"roas", "drr", "smm_cost", "cost_per_post"} & set(found)
@@ -105,7 +105,7 @@ def test_few_results_are_not_reliable(write):
     (forecast,), _ = forecast_clients(compile_clients([client]), "2026-11-01", budget=9000)
     (leads,) = forecast.forecasts
     assert (leads.count, leads.results, leads.reliable) == (4, 40, False)
-    assert [cost.kpi for cost in forecast.absent] == ["cpc", "cpm", "cpv", "cpf", "cpa", "cpo"]
+    assert [cost.kpi for cost in forecast.absent] == ["cpc", "cpm", "cpv", "cpf", "cpf_paid", "cost_per_dialogue", "cpa", "cpo"]
 
 
 def _codes(error: pytest.ExceptionInfo) -> list[tuple[str, str, str]]:
@@ -149,7 +149,7 @@ def test_data_without_spend_has_nothing_to_forecast(write):
     with pytest.raises(InputError) as error:
         forecast_clients(compile_clients([client]), "latest", budget=100)
     ((_, code, message),) = _codes(error)
-    assert code == "KR411" and "needs a spend column and one of actions, clicks, impressions, leads" in message
+    assert code == "KR411" and "needs a spend column and one of actions, clicks, dialogues, impressions, leads" in message
 
 
 def test_cli_json(cli, monkeypatch):
@@ -177,9 +177,9 @@ def test_a_folder_of_client_files_each_with_what_its_own_data_lacks():
     forecasts, _ = forecast_clients(compile_clients([REPO / "examples" / "clients"]), "2026-10", budget=10000)
     absent = {forecast.client: [cost.kpi for cost in forecast.absent] for forecast in forecasts}
     assert absent == {
-        "Volga Industrial": ["cpv", "cpa", "cpo"],
-        "Coffee House": ["cpv", "cpa", "cpl"],
-        "Fitness Studio": ["cpc", "cpv", "cpf", "cpa", "cpl", "cpo"],
+        "Volga Industrial": ["cpv", "cpf_paid", "cost_per_dialogue", "cpa", "cpo"],
+        "Coffee House": ["cpv", "cpf_paid", "cost_per_dialogue", "cpa", "cpl"],
+        "Fitness Studio": ["cpc", "cpv", "cpf", "cpf_paid", "cost_per_dialogue", "cpa", "cpl", "cpo"],
     }
     fitness = next(forecast for forecast in forecasts if forecast.client == "Fitness Studio")
     assert [item.kpi for item in fitness.forecasts] == ["cpm"]

@@ -91,8 +91,10 @@ def test_unknown_languages_and_messages_stay_english():
     ('the data has no "reach" column', "pl", 'dane nie mają kolumny "reach"'),
     ("previous(er) is unknown: no data 3 periods before, or for a period in between", "ru",
      "previous(er) неизвестно: нет данных за период 3 назад или за период между ними"),
-    ("reach counts unique people and cannot be summed from 3 rows (days, posts or channels): supply it once per month", "pl",
-     "reach liczy unikalne osoby i nie sumuje się z 3 wierszy (dni, posty lub kanały): podaj go raz na okres (miesiąc)"),
+    (("reach counts unique people and cannot be summed from 3 rows (days, posts or channels): supply it once per month, "
+      "for several channels on one row with an empty channel cell"), "pl",
+     ("reach liczy unikalne osoby i nie sumuje się z 3 wierszy (dni, posty lub kanały): podaj go raz na okres (miesiąc), "
+      "dla kilku kanałów w jednym wierszu z pustą komórką kanału")),
     ("reach is not dated at the start of the week: supply it once per week", "ru",
      "reach не датирован началом периода (неделя): укажите его один раз за период"),
     ("a reason from a newer engine", "ru", "a reason from a newer engine"),

@@ -73,7 +73,7 @@ FLOWS = (
     "posts likes comments shares saves views video_views completed_views impressions clicks site_clicks contact_clicks "
     "new_followers unfollows leads actions orders revenue spend fees content_cost mentions mentions_positive "
     "mentions_negative mentions_neutral competitor_mentions hashtag_posts ugc_posts messages_received "
-    "messages_answered reply_time_total"
+    "messages_answered reply_time_total post_reach video_starts new_followers_paid dialogues cogs watch_time"
 ).split()
 NON_ADDITIVE = ("reach", "reach_organic", "reach_paid", "reach_viral", "unique_users", "frequency", "active_core")
 
@@ -84,7 +84,8 @@ OCTOBER = dict(
     actions=80, orders=20, revenue=60000, spend=3000, fees=20000, content_cost=5000, mentions=300,
     mentions_positive=120, mentions_negative=30, mentions_neutral=150, competitor_mentions=700, hashtag_posts=40,
     ugc_posts=12, messages_received=200, messages_answered=180, reply_time_total=5400, followers=20000,
-    reach=40000, reach_viral=6000,
+    reach=40000, reach_viral=6000, post_reach=80000, video_starts=5000, new_followers_paid=600, dialogues=40,
+    cogs=24000, active_core=900, watch_time=96000,
 )
 SEPTEMBER_FOLLOWERS = 19000
 
@@ -97,20 +98,30 @@ EXPECTED = {
     "follower_growth_rate": 5.263158,  # (20000 - 19000) / 19000 * 100
     "churn_rate": 1.052632,  # 200 / 19000 * 100
     "reach": 40000,
+    "reach_rate": 200,  # 40000 / 20000 * 100 (non-followers reached too)
     "viral_share": 15,  # 6000 / 40000 * 100
     "impressions": 100000,
     "frequency": 2.5,  # 100000 / 40000
     "views_per_post": 5000,  # 50000 / 10
     "view_rate": 25,  # 50000 / 10 / 20000 * 100
     "vtr": 2,  # 2000 / 100000 * 100
+    "video_completion_rate": 40,  # 2000 / 5000 * 100
+    "video_view_rate": 8,  # 8000 / 100000 * 100
+    "avg_watch_time": 12,  # 96000 s / 8000 video views
     "engagements": 2000,  # 1800 + 150 + 50
+    "engagements_with_saves": 2030,  # 1800 + 150 + 50 + 30
+    "er_with_saves": 1.015,  # 2030 / 10 / 20000 * 100
+    "err_with_saves": 2.5375,  # 2030 / 80000 * 100
+    "active_core": 900,
     "er": 1,  # 2000 / 10 / 20000 * 100
     "er_avg": 1,  # one row: the same as er
     "er_day": 0.322581,  # 2000 / 31 / 20000 * 100
-    "err": 5,  # 2000 / 40000 * 100
-    "err_avg": 5,
+    "err": 2.5,  # 2000 / 80000 (summed post reach) * 100
+    "err_unique_reach": 5,  # 2000 / 40000 (unique reach) * 100
+    "err_avg": 2.5,  # one row: the same as err
     "er_impressions": 2,  # 2000 / 100000 * 100
     "er_views": 4,  # 2000 / 50000 * 100
+    "er_views_avg": 4,  # one row: the same as er_views
     "love_rate": 0.9,  # 1800 / 10 / 20000 * 100
     "talk_rate": 0.075,  # 150 / 10 / 20000 * 100
     "applause_rate": 180,  # 1800 / 10
@@ -126,6 +137,9 @@ EXPECTED = {
     "cpm": 30,  # 3000 / 100000 * 1000
     "cpv": 0.375,  # 3000 / 8000
     "cpf": 2.5,  # 3000 / 1200
+    "cpf_paid": 5,  # 3000 / 600
+    "cpe": 1.5,  # 3000 / 2000
+    "cost_per_dialogue": 75,  # 3000 / 40
     "cpa": 37.5,  # 3000 / 80
     "leads": 50,
     "cpl": 60,  # 3000 / 50 (worked example 1)
@@ -136,13 +150,16 @@ EXPECTED = {
     "revenue": 60000,
     "aov": 3000,  # 60000 / 20
     "roas": 20,  # 60000 / 3000
+    "romi": 1900,  # (60000 - 3000) / 3000 * 100
     "drr": 5,  # 3000 / 60000 * 100
     "smm_cost": 28000,  # 3000 + 20000 + 5000
     "roi": 114.285714,  # (60000 - 3000 - 20000 - 5000) / 28000 * 100
+    "roi_margin": 28.571429,  # (60000 - 24000 - 28000) / 28000 * 100
     "revenue_per_follower": 3,  # 60000 / 20000
     "mentions": 300,
     "share_of_voice": 30,  # 300 / (300 + 700) * 100
     "net_sentiment": 30,  # (120 - 30) / (120 + 30 + 150) * 100
+    "positive_share": 80,  # 120 / (120 + 30) * 100
     "response_rate": 90,  # 180 / 200 * 100
     "response_time": 30,  # 5400 / 180
     "cost_per_post": 500,  # 5000 / 10
@@ -268,17 +285,19 @@ def test_er_averaged_per_post_differs_from_pooled_er(tmp_path):
     assert kpis["er"].value == pytest.approx(1.0)
 
 
-def test_err_averaged_per_post_works_where_pooled_reach_cannot(tmp_path):
+def test_err_pools_or_averages_post_reach_and_unique_reach_needs_the_period_figure(tmp_path):
     kpis = score_month(
         tmp_path,
         {
-            "2026-10-03": {"posts": 1, "likes": 10, "comments": 0, "shares": 0, "reach": 100},
-            "2026-10-20": {"posts": 1, "likes": 10, "comments": 0, "shares": 0, "reach": 1000},
+            "2026-10-03": {"posts": 1, "likes": 10, "comments": 0, "shares": 0, "post_reach": 100, "reach": 100},
+            "2026-10-20": {"posts": 1, "likes": 10, "comments": 0, "shares": 0, "post_reach": 1000, "reach": 1000},
         },
-        ["err", "err_avg", "er_avg"],
+        ["err", "err_avg", "err_unique_reach", "er_avg"],
     )
-    assert kpis["err_avg"].value == pytest.approx(5.5)  # (10 % + 1 %) / 2
-    assert kpis["err"].value is None
+    assert kpis["err_avg"].value == pytest.approx(5.5)  # (10 / 100 * 100 + 10 / 1000 * 100) / 2 = (10 % + 1 %) / 2
+    assert kpis["err"].value == pytest.approx(1.818182, abs=1e-6)  # (10 + 10) / (100 + 1000) * 100, pooled
+    # Unique reach is never summed from posts: without a figure for the whole period, no value.
+    assert kpis["err_unique_reach"].value is None
     assert kpis["er_avg"].reason == 'the data has no "followers" column'
 
 

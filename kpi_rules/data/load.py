@@ -172,7 +172,22 @@ def read_source(source: SourceDef, metric_ids: list[str], *, scan: bool = True) 
         raw = read_table(source, (), scan=scan)
         plan = plan_columns(source, raw.headers, known)
     typed = type_rows(source, raw, plan)
-    return SourceRows(typed.frame, plan, typed.problems, typed.excluded)
+    frame, absent_problems = _absent_as_zero(source, typed.frame, plan, known)
+    return SourceRows(frame, plan, (*typed.problems, *absent_problems), typed.excluded)
+
+
+def _absent_as_zero(source: SourceDef, frame: pl.LazyFrame, plan: ColumnPlan, known: set[str]) -> tuple[pl.LazyFrame, list[Diagnostic]]:
+    """The metrics a source declares ``absent`` as 0 on each of its rows, each noted with a warning; a column the
+    file does have is read as it is. A name that is no metric is an error: a typo would otherwise hide nothing."""
+    unknown = [name for name in source.absent if name not in known]
+    if unknown:
+        raise InputError([file_problem(source, "KR308", f'absent: "{name}" is no metric of the playbook{did_you_mean(name, known)}') for name in unknown])
+    zeros = [name for name in source.absent if name not in plan.feeds]
+    problems = [
+        Diagnostic(str(source.path), None, None, "KR505", f"{name} declared absent: counted as 0 on this file's rows (the platform has no such action)", level="warning")
+        for name in zeros
+    ]
+    return frame.with_columns(pl.lit(0.0, pl.Float64).alias(name) for name in zeros), problems
 
 
 def _check_currency(group: ClientGroupDef, sources: list[SourceRows]) -> None:
@@ -191,7 +206,7 @@ def _check_currency(group: ClientGroupDef, sources: list[SourceRows]) -> None:
 
 def _missing_inputs(group: ClientGroupDef, plans: list[ColumnPlan]) -> list[Diagnostic]:
     """A scored KPI's input that none of the client file's sources has: named, with the closest headers."""
-    provided = {metric for plan in plans for metric in plan.feeds} | ({"posts"} if any(s.rows == "post" for s in group.template.sources) else set())
+    provided = {metric for plan in plans for metric in plan.feeds} | {metric for source in group.template.sources for metric in source.absent} | ({"posts"} if any(s.rows == "post" for s in group.template.sources) else set())
     ignored = sorted({header for plan in plans for header in plan.ignored})
     needs: dict[str, list[str]] = {}
     for kpi in group.kpis:
