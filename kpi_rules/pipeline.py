@@ -223,7 +223,7 @@ def _evaluate(
     """
     import polars as pl
 
-    from kpi_rules.columns import value_column
+    from kpi_rules.columns import threshold_column, value_column
     from kpi_rules.data.ranges import estimated_columns
     from kpi_rules.scores import add_scores
     from kpi_rules.thresholds import apply_targets
@@ -244,7 +244,10 @@ def _evaluate(
     range_period = bool(span and span.is_range)
     evaluated = apply_targets(values, batch.playbook, members, batch.kpis, plans=not range_period)
     evaluated = evaluated.with_columns(estimated_columns(batch.playbook, batch.kpis, periods.columns)).collect()
-    history = evaluated.select("client", "period_start", *[value_column(kpi) for kpi in batch.kpis])
+    # A plan or a relative target differs by period: its past targets are charted beside the values.
+    varying = {kpi for client in members for kpi, target in client.targets.items() if target.planned or target.vs}
+    targets = [column for kpi in batch.kpis if kpi in varying and (column := threshold_column(kpi, "target")) in evaluated.columns]
+    history = evaluated.select("client", "period_start", *[value_column(kpi) for kpi in batch.kpis], *targets)
     chosen = evaluated if selected is None else evaluated.join(selected, on=KEYS, how="semi", maintain_order="left")
     present = set(chosen["client"].unique().to_list())
     absent: dict[str, list[str]] = {}

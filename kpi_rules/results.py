@@ -83,6 +83,7 @@ class KpiResult:
     competitors: tuple[tuple[str, float | None], ...] = ()  # each competitor's value, in the client file's order
     note: str | None = None  # e.g. an expired waiver
     history: tuple[float | None, ...] = ()  # the values of up to HISTORY periods, this one last
+    target_history: tuple[float | None, ...] = ()  # a plan's or relative target's targets in those periods
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,7 @@ class ScoredGroup:
                     competitors=tuple((item["name"], item["value"]) for item in row.get(competitors_column(kpi_id)) or ()),
                     note=row.get(note_column(kpi_id)),
                     history=history.get(kpi_id, ()),
+                    target_history=history.get(threshold_column(kpi_id, "target"), ()),
                 )
             )
         statuses = {kpi.id: kpi.status for kpi in kpis}
@@ -257,7 +259,8 @@ class ScoredGroup:
         return posts
 
     def _history(self, row: dict) -> dict[str, tuple[float | None, ...]]:
-        """Each KPI's values in up to HISTORY of the client's periods, this one last."""
+        """Each KPI's values (by id) and varying targets (by target column) in up to HISTORY of the client's
+        periods, this one last."""
         return self._trends.get((row["client"], row["period_start"]), {})
 
     @cached_property
@@ -267,10 +270,12 @@ class ScoredGroup:
             return {}
         import polars as pl
 
-        kpis = [kpi for kpi in self.kpis if value_column(kpi) in self.history.columns]
+        # Keyed by KPI id for the values, by target column for the targets pipeline kept (plans, relative).
+        series = {kpi: value_column(kpi) for kpi in self.kpis if value_column(kpi) in self.history.columns}
+        series |= {column: column for kpi in self.kpis if (column := threshold_column(kpi, "target")) in self.history.columns}
         back = [
-            pl.concat_list([pl.col(value_column(kpi)).shift(HISTORY - 1 - i).over("client") for i in range(HISTORY)]).alias(kpi)
-            for kpi in kpis
+            pl.concat_list([pl.col(column).shift(HISTORY - 1 - i).over("client") for i in range(HISTORY)]).alias(key)
+            for key, column in series.items()
         ]
         trends = (
             self.history.sort("client", "period_start", maintain_order=True)
@@ -279,7 +284,7 @@ class ScoredGroup:
         )
         # Before the client's first period there is nothing to show, not a gap.
         return {
-            (row["client"], row["period_start"]): {kpi: tuple(row[kpi][HISTORY - row["periods"] :]) for kpi in kpis}
+            (row["client"], row["period_start"]): {key: tuple(row[key][HISTORY - row["periods"] :]) for key in series}
             for row in trends.iter_rows(named=True)
         }
 

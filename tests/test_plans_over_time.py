@@ -239,3 +239,13 @@ def test_a_playbook_plan_of_another_grain_is_named_at_the_client_files_playbook_
         'client.yaml:3:11: error KR212 target for "followers" (from the playbook): the period from 2026-09-28 to 2026-10-04 '
         "is not a month: this client is checked by month"
     ]
+
+
+def test_a_plan_s_targets_of_the_periods_shown_come_with_the_values():
+    # The cafe's followers: 4,800 and 5,100 against the plan's 4,800 (September) and 5,200 (October), for the
+    # report's chart. Fixed targets (leads: 50) need no history; the scorecard's target is the period's.
+    card = next(iter(score(compile_clients([CAFE]), "2026-10")))
+    kpis = {kpi.id: kpi for kpi in card.kpis}
+    assert kpis["followers"].history == (4800.0, 5100.0)
+    assert kpis["followers"].target_history == (4800.0, 5200.0)
+    assert kpis["leads"].target_history == ()

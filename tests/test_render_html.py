@@ -63,6 +63,17 @@ def test_a_chart_puts_values_and_the_target_where_hand_computed():
     assert "<title>ER · Trend 2026-08 – 2026-10</title>" in svg
 
 
+def test_a_plan_is_drawn_as_a_line_through_its_periods_targets():
+    # Followers 4,700 then 5,100 against a plan of 4,800 then 5,200 (tests/data/plans): the scale runs 4,700 to
+    # 5,200 (500) over 72 - 2 x 8 = 56 px, 0.112 px a follower; 4,800 is 64 - 100 x 0.112 = 52.8, 5,200 is 8.0.
+    svg = line_chart((4700.0, 5100.0), {"target": 5200.0, "warn": 4940.0}, "followers", (4800.0, 5200.0))
+    assert '<polyline class="kr-plan" points="6.0,52.8 234.0,8.0"/>' in svg
+    assert "kr-target" not in svg and "kr-warn" not in svg  # the period's flat lines give way to the plan's
+    # A target the same in every period (vs baseline) stays the period's target and warn lines.
+    flat = line_chart((0.69, 0.71), {"target": 0.76, "warn": 0.69}, "er", (0.76, 0.76))
+    assert "kr-plan" not in flat and "kr-target" in flat and "kr-warn" in flat
+
+
 def test_a_chart_leaves_a_gap_for_a_missing_value_and_escapes_its_title():
     svg = line_chart((1.0, None, 3.0), None, "<b>&")
     assert "<polyline" not in svg  # two lone values, no line drawn through the gap
@@ -138,6 +149,14 @@ def test_competitors_plans_and_waivers_reach_the_page(cli, tmp_path):
     assert "≥ 1.00% (best competitor 1.00% +0%)" in text
     assert "waived until 2026-11-30: rebrand: ads paused" in text
     assert "score 25 (weight 2)" in text
+
+def test_a_plan_reaches_the_chart_of_its_kpi(cli, tmp_path):
+    # tests/data/plans/cafe.yaml: followers planned 4,800 in September and 5,200 in October (see its README).
+    output = tmp_path / "report.html"
+    cli("check", REPO / "tests" / "data" / "plans" / "cafe.yaml", "--period", "2026-10", "--output", output)
+    page = output.read_text(encoding="utf-8")
+    assert page.count('class="kr-plan"') == 1  # followers only: er's target (vs baseline) is the same each period
+
 
 def test_past_a_page_of_scorecards_a_single_file_is_refused_with_the_way_out(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)

@@ -15,16 +15,25 @@ PAD_X, PAD_Y = 6, 8
 THRESHOLD_STYLE = {"target": "kr-target", "warn": "kr-warn", "min": "kr-target", "max": "kr-target"}
 
 
-def line_chart(values: tuple[float | None, ...], thresholds: dict[str, float] | None, title: str) -> str:
+def line_chart(
+    values: tuple[float | None, ...], thresholds: dict[str, float] | None, title: str, targets: tuple[float | None, ...] = ()
+) -> str:
     """An SVG line of ``values`` (oldest first; None is a gap) with each threshold as a horizontal line.
 
-    ``title`` is the chart's accessible name (and tooltip). Only the last value and lone values between gaps
-    get a dot: a report of thousands of clients has tens of thousands of charts, so each is kept small.
-    An empty series still gives a chart (the thresholds alone), so every KPI has one.
+    ``targets``, the target in each of those periods (a plan, a relative target), is drawn as a dashed line of
+    its own in place of the period's target and warn when it changes: plan against fact. ``title`` is the chart's accessible
+    name (and tooltip). Only the last value and lone values between gaps get a dot: a report of thousands of
+    clients has tens of thousands of charts, so each is kept small. An empty series still gives a chart (the
+    thresholds alone), so every KPI has one.
     """
+    planned = [(index, target) for index, target in enumerate(targets) if target is not None]
+    if len({target for _, target in planned}) < 2:
+        planned = []  # a target the same in every period is the period's line
     thresholds = thresholds or {}
+    if planned:
+        thresholds = {name: value for name, value in thresholds.items() if name not in ("target", "warn")}
     known = [value for value in values if value is not None]
-    scale = known + list(thresholds.values())
+    scale = known + list(thresholds.values()) + [target for _, target in planned]
     low, high = (min(scale), max(scale)) if scale else (0.0, 1.0)
     if high == low:
         # A flat series (or one value) sits in the middle rather than on an edge.
@@ -39,6 +48,9 @@ def line_chart(values: tuple[float | None, ...], thresholds: dict[str, float] | 
     for name, threshold in thresholds.items():
         y = y_of(threshold)
         parts.append(f'<line class="{THRESHOLD_STYLE.get(name, "kr-target")}" x1="0" x2="{WIDTH}" y1="{y}" y2="{y}"/>')
+    if planned:
+        points = " ".join(f"{round(PAD_X + index * step, 1)},{y_of(target)}" for index, target in planned)
+        parts.append(f'<polyline class="kr-plan" points="{points}"/>')
     segments: list[list[tuple[float, float]]] = [[]]
     for index, value in enumerate(values):
         if value is None:

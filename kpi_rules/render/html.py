@@ -229,7 +229,7 @@ def _kpi_row(kpi: KpiResult, card: Scorecard, labels: tuple[str, ...], trend: st
     history = kpi.history or (kpi.value,)
     shown = labels[len(labels) - len(history) :] if len(labels) >= len(history) else ()
     span = f" {shown[0]} – {shown[-1]}" if len(shown) > 1 else ""
-    chart = line_chart(history, kpi.target, f"{kpi.label} · {trend}{span}")
+    chart = line_chart(history, kpi.target, f"{kpi.label} · {trend}{span}", kpi.target_history[-len(history) :])
     return SimpleNamespace(
         id=kpi.id,
         label=kpi.label,
