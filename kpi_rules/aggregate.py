@@ -116,6 +116,11 @@ def aggregate(
         ).join(coverage, on=[*client, "period_start"])
     else:
         per_client = per_group
+    medians = [metric.id for metric in present if metric.agg == "median"]
+    if medians:
+        # A median does not combine across days or channels: it is taken over all the period's rows at once.
+        pooled = rows.group_by(*client, "period_start").agg(pl.col(median).median() for median in medians)
+        per_client = per_client.join(pooled, on=[*client, "period_start"], how="left", nulls_equal=True)
     per_client = per_client.with_columns(
         *[(pl.col(flow) / FIXED).alias(flow) for flow in fixed],
         *[
@@ -168,6 +173,8 @@ def _within_channel(metric: MetricDef, fixed: bool, moment: str = "date") -> lis
             return [on_date.max().alias(metric.id), on_date.min().alias(smaller_column(metric.id))]
         case "mean" | "min" | "max":
             return [getattr(value, metric.agg)().alias(metric.id)]
+        case "median":
+            return []  # over the period's rows of every channel at once, after (see aggregate)
         case "none":
             # Kept only when there is exactly one value (then max is that value), dated at the period start.
             return [
@@ -203,6 +210,8 @@ def _across_channels(metric: MetricDef) -> list[pl.Expr]:
     match metric.agg:
         case "mean" | "min" | "max":
             return [getattr(value, metric.agg)().alias(metric.id)]
+        case "median":
+            return []
         case "none":
             return [
                 value.sum().alias(metric.id),

@@ -28,6 +28,7 @@ AGGREGATIONS = {
     "mean": N_("the mean of the period's values"),
     "min": N_("the smallest value of the period"),
     "max": N_("the largest value of the period"),
+    "median": N_("the median of the period's rows (every channel's together)"),
     "none": N_("never rolled up: supplied once per period (unique people)"),
 }
 # How a KPI's formula meets the data: on the period's totals (ratio of sums), or on every

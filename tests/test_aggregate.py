@@ -41,6 +41,21 @@ def test_each_aggregation_and_period_facts():
     assert october["complete"] is False
 
 
+def test_a_median_is_taken_over_every_row_of_the_period_whatever_its_channel():
+    # Reply times of five messages in October: vk 5, 60, 10 and tg 3, 1000. Pooled, sorted 3 5 10 60 1000: the
+    # median is 10 (the channels' own medians, 10 and 501.5, would give neither). November: 4 and 8 -> 6.
+    (october, november) = run(
+        {
+            "client": ["a"] * 7,
+            "channel": ["vk", "vk", "vk", "tg", "tg", "vk", "tg"],
+            "date": [D(2026, 10, 1), D(2026, 10, 2), D(2026, 10, 9), D(2026, 10, 1), D(2026, 10, 30), D(2026, 11, 3), D(2026, 11, 4)],
+            "reply_time": [5.0, 60.0, 10.0, 3.0, 1000.0, 4.0, 8.0],
+        },
+        {"reply_time": "median"},
+    )
+    assert (october["reply_time"], november["reply_time"]) == (10.0, 6.0)
+
+
 def test_a_period_with_no_values_is_null_not_zero():
     (row,) = run({"client": ["a"], "date": [D(2026, 10, 1)], "flow": [None]}, {"flow": "sum"})
     assert row["flow"] is None

@@ -54,7 +54,7 @@ def spread_rows(
     problems = []
     for metric in others:
         if found[metric.id][0]:
-            kind = "stock" if metric.agg in ("last", "first") else "count of unique people"
+            kind = {"last": "stock", "first": "stock", "none": "count of unique people"}.get(metric.agg, f"{metric.agg} of rows")
             message = (
                 f"{metric.id}: {found[metric.id][0]} row(s) between {found['first'][0]} and {found['last'][0]} cross a {period_name(grain, span)}'s "
                 f"boundary, and a {kind} cannot be split over days: left out"
