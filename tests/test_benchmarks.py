@@ -14,7 +14,7 @@ from kpi_rules.compile import Compiler
 NOT_BENCHMARKED = {
     "reach_rate", "video_completion_rate", "engagements_with_saves", "er_with_saves", "err_with_saves", "active_core",
     "err_unique_reach", "cpf_paid", "cpe", "cost_per_dialogue", "romi", "roi_margin", "positive_share",
-    "er_views_avg", "avg_watch_time", "video_view_rate",
+    "er_views_avg", "avg_watch_time", "video_view_rate", "median_response_time", "organic_reach_share", "unique_visitors",
 }
 
 

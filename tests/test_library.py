@@ -85,7 +85,7 @@ OCTOBER = dict(
     mentions_positive=120, mentions_negative=30, mentions_neutral=150, competitor_mentions=700, hashtag_posts=40,
     ugc_posts=12, messages_received=200, messages_answered=180, reply_time_total=5400, followers=20000,
     reach=40000, reach_viral=6000, post_reach=80000, video_starts=5000, new_followers_paid=600, dialogues=40,
-    cogs=24000, active_core=900, watch_time=96000, reply_time=12,
+    cogs=24000, active_core=900, watch_time=96000, reply_time=12, reach_organic=30000, unique_users=5000,
 )
 SEPTEMBER_FOLLOWERS = 19000
 
@@ -162,6 +162,8 @@ EXPECTED = {
     "positive_share": 80,  # 120 / (120 + 30) * 100
     "response_rate": 90,  # 180 / 200 * 100
     "response_time": 30,  # 5400 / 180
+    "organic_reach_share": 75,  # 30000 / 40000 * 100
+    "unique_visitors": 5000,  # as supplied for the month
     "median_response_time": 12,  # one message row: the median of one reply time is itself
     "cost_per_post": 500,  # 5000 / 10
 }
