@@ -121,3 +121,16 @@ def pytest_sessionfinish(session, exitstatus):
         if never:
             print(f"\nno test makes these diagnostic codes: {', '.join(never)}")
             session.exitstatus = 1
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium (tests/pages.BROWSER), for the tests marked needs_browser."""
+    from pages import BROWSER
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # --no-sandbox: CI runs as root, where Chromium's sandbox will not start.
+        launched = playwright.chromium.launch(executable_path=BROWSER, args=["--no-sandbox"])
+        yield launched
+        launched.close()

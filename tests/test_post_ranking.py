@@ -7,7 +7,7 @@ from dataclasses import replace
 import polars as pl
 import pytest
 from conftest import REPO
-from test_render_html import DESKTOP, Page, browser, needs_browser, open_report  # noqa: F401 (browser: a fixture)
+from pages import DESKTOP, Page, needs_browser, open_report
 
 from kpi_rules.compile import Compiler
 from kpi_rules.diagnostics import InputError

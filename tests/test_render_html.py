@@ -12,36 +12,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from conftest import REPO
+from pages import DESKTOP, PHONE, Page, needs_browser, open_report
 
 from kpi_rules.render import html as html_renderer
 from kpi_rules.render.charts import line_chart
-from kpi_rules.render.pdf import BROWSERS
 
 CLIENTS = {"Volga Industrial": 8, "Coffee House": 9, "Fitness Studio": 5}
-
-
-class Page(HTMLParser):
-    """What a test asks of a page: its elements' tags and attributes, and its text."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.elements: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self.elements.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-    def all(self, tag: str, **attributes: str) -> list[dict[str, str | None]]:
-        return [attrs for name, attrs in self.elements if name == tag and all(attrs.get(k) == v for k, v in attributes.items())]
 
 
 @pytest.fixture
@@ -332,44 +312,11 @@ def test_the_hidden_folder_of_a_killed_writer_is_removed_by_the_next(cli, tmp_pa
 
 # --- in a real browser ---
 
-BROWSER = next((path for name in BROWSERS if (path := shutil.which(name))), None)
-needs_browser = pytest.mark.skipif(
-    BROWSER is None, reason="no Chromium on PATH (apt-get install chromium): the HTML report is not opened in a browser"
-)
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1200, "height": 900}
-
-
 def screenshot_path(name: str, tmp_path: Path) -> Path:
     """docs/images/NAME when the golden files are being updated (the README shows them), else a temporary file."""
     if os.environ.get("KPI_RULES_UPDATE_GOLDEN") == "1":
         return REPO / "docs" / "images" / name
     return tmp_path / name
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # --no-sandbox: CI runs as root, where Chromium's sandbox will not start.
-        launched = playwright.chromium.launch(executable_path=BROWSER, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-def open_report(browser, url: str, viewport: dict):
-    """The page at ``url``, with every request it made and every console error, uncaught exception or dialog
-    (alert, a sign of a script that ran) it had."""
-    page = browser.new_page(viewport=viewport)
-    requests: list[str] = []
-    errors: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-    page.goto(url, wait_until="load")
-    return page, requests, errors
 
 
 @needs_browser
