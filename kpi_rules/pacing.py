@@ -26,7 +26,7 @@ def paced_names(names: dict[str, pl.Expr], playbook: PlaybookDef) -> dict[str, p
     scale = pl.col("days") / pl.col("days_elapsed")
     paced = dict(names)
     for metric in playbook.metrics.values():
-        if metric.agg == "sum" and metric.id in names:
+        if metric.agg == "sum":
             paced[metric.id] = pl.when(UNFINISHED).then(names[metric.id] * scale).otherwise(names[metric.id])
     paced["days_elapsed"] = pl.when(UNFINISHED).then(pl.col("days")).otherwise(pl.col("days_elapsed"))
     return paced
