@@ -63,7 +63,6 @@ def aggregate(
     Periods are the ``grain``'s, or with a ``span`` (a range of N days), blocks of N days counted from its
     first day (see periods.period_start).
     """
-    every = period_length(grain, span)
     row_values = row_values or {}
     columns = rows.collect_schema().names()
     present = [m for m in metrics.values() if m.id in columns]
@@ -122,6 +121,22 @@ def aggregate(
         pooled = rows.group_by(*client, "period_start").agg(pl.col(median).median() for median in medians)
         per_client = per_client.join(pooled, on=[*client, "period_start"], how="left", nulls_equal=True)
     per_client = per_client.with_columns(
+        ((pl.col(mask) & (1 << bit)) != 0).alias(negative_column(flow))
+        for mask, chunk in zip(masks, _masked(flows)) for bit, flow in enumerate(chunk)
+    ).drop(masks)
+    return finish(per_client, present, grain, span, fixed, list(row_values))
+
+
+def finish(
+    per_client: pl.LazyFrame, present: list[MetricDef], grain: str, span: PeriodSpan | None, fixed: set[str], row_values: list[str]
+) -> pl.LazyFrame:
+    """The periods' columns from the per-client aggregates, wherever those were computed (here, or in the
+    database that holds the rows: data.pushdown): ``fixed`` flows summed as whole millionths, row values as
+    ``sum:`` (whole 1e-12ths) and ``count:``, non-additive metrics with ``n:`` and ``at_start:``, and
+    ``last_date``, ``whole_periods`` and ``days_with_data``."""
+    every = period_length(grain, span)
+    client = ["group", "client"] if "group" in per_client.collect_schema().names() else ["client"]
+    per_client = per_client.with_columns(
         *[(pl.col(flow) / FIXED).alias(flow) for flow in fixed],
         *[
             pl.when(pl.col(f"count:{name}") > 0)
@@ -129,11 +144,7 @@ def aggregate(
             .alias(mean_column(name))
             for name in row_values
         ],
-        *[
-            ((pl.col(mask) & (1 << bit)) != 0).alias(negative_column(flow))
-            for mask, chunk in zip(masks, _masked(flows)) for bit, flow in enumerate(chunk)
-        ],
-    ).drop([f"{part}:{name}" for name in row_values for part in ("sum", "count")], *masks)
+    ).drop([f"{part}:{name}" for name in row_values for part in ("sum", "count")])
     non_additive = [m for m in present if m.agg == "none"]
     per_client = per_client.with_columns(
         *[_checked_non_additive(metric) for metric in non_additive],

@@ -93,6 +93,17 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
+def _log_to_stderr() -> None:
+    """kpi-rules' own log (the queries sent to databases) as plain lines on stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("kpi_rules")
+    logger.handlers = [handler]  # one run's stderr: an earlier run in the same process (tests) may have had another
+    logger.setLevel(logging.INFO)
+
+
 @app.command()
 def check(
     paths: Annotated[list[Path], typer.Argument(help="Client files, or folders of them.", metavar="PATH...", show_default=False)],
@@ -128,6 +139,7 @@ def check(
             show_default=False,
         ),
     ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print what is sent to a database source (its query) on stderr.")] = False,
 ) -> None:
     """Score clients' data against their KPIs: a pass/warn/fail scorecard per client and period."""
     from kpi_rules.output import inputs_of, open_output, plan_outputs
@@ -136,6 +148,8 @@ def check(
 
     from kpi_rules.results import failing_statuses
 
+    if verbose:
+        _log_to_stderr()
     with _user_errors():
         failing = _option("--fail-on", failing_statuses, fail_on)
         groups = compile_clients(paths)

@@ -105,6 +105,10 @@ def _sources(compiler: Compiler, document: Document, base_dir: Path, owner: Json
         source, problems = compile_source(document, base_dir, index, document.data.get("currency"), owner)
         sources.append(source)
         compiler.diagnostics += problems
+    if len(sources) > 1 and any(source and source.format == "database" for source in sources):
+        # Its rows are aggregated in the database: rows of a file could not join them there.
+        message = "a database source must be the only data: of its client file (put the other rows into the database, or use a second client file)"
+        compiler.diagnostics.append(document.diagnostic((*owner, "data"), "KR217", message, key=True))
     return tuple(sources)
 
 def _client_names(compiler: Compiler, document: Document) -> tuple[str, ...] | None:

@@ -45,7 +45,12 @@ def row_values(playbook: PlaybookDef, kpis: list[str], columns: list[str]) -> di
 
     KPIs they use are evaluated on the row too (compile made sure none needs a period).
     """
-    return row_expressions(playbook, [kpi.id for kpi in needed_kpis(playbook, kpis) if kpi.method == "mean_of_rows"], columns)
+    return row_expressions(playbook, row_kpis(playbook, kpis), columns)
+
+
+def row_kpis(playbook: PlaybookDef, kpis: list[str]) -> list[str]:
+    """The mean_of_rows KPIs that scoring ``kpis`` needs: their formulas are evaluated on each data row."""
+    return [kpi.id for kpi in needed_kpis(playbook, kpis) if kpi.method == "mean_of_rows"]
 
 
 def row_expressions(playbook: PlaybookDef, kpis: list[str], columns: list[str]) -> dict[str, pl.Expr]:

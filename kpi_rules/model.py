@@ -213,10 +213,10 @@ class PlaybookDef:
 
 @dataclass(frozen=True)
 class SourceDef:
-    """One data file of a client, with how to read it (a preset's settings already merged in)."""
+    """One data file (or database table) of a client, with how to read it (a preset's settings already merged in)."""
 
-    path: Path
-    format: str  # csv | parquet | json | yaml | excel
+    path: Path  # a database source's connection as written (for messages): a DuckDB file, a URL or env:NAME
+    format: str  # csv | parquet | json | yaml | excel | database
     columns: tuple[tuple[str, str], ...] = ()  # header -> metric, date, date_end, client or channel
     separator: str = ","
     decimal: str = "."
@@ -234,6 +234,13 @@ class SourceDef:
     long: tuple[tuple[str, ...], str] | None = None  # a long table: the columns naming each value, and the value's
     timezone: str | None = None  # the client's: timestamps are converted to it, then cut to dates
     absent: tuple[str, ...] = ()  # metrics the platform has no such action for: 0 on every row of the file
+    # A database source (format database): its connection (duckdb:///file, a URL or env:NAME), and a table or a query.
+    connection: str | None = None
+    table: str | None = None
+    query: str | None = None
+    # Where the client file declares it: a database source's problems are reported there (file, line, column).
+    # Not compared: client files sharing a table query it once.
+    declared_at: tuple[str, int | None, int | None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

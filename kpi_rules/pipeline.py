@@ -144,16 +144,17 @@ def _aggregate(
 
     playbook = groups[indices[0]].playbook
     kpis = list(dict.fromkeys(kpi for index in indices for kpi in groups[index].kpis))
-    rows = loaded.rows.filter(pl.col("group").is_in(indices)) if filtered else loaded.rows
+    files = [index for index in indices if index not in loaded.queried]
+    rows = loaded.rows.filter(pl.col("group").is_in(files)) if filtered and files else loaded.rows if files else None
     try:
-        periods, posts, problems = _periods(rows, playbook, kpis, grain, groups, indices, span)
+        periods, posts, problems = _periods(rows, loaded.queried, playbook, kpis, grain, groups, indices, span)
     except (pl.exceptions.PolarsError, _ReadAgain):
         reread = load_data(groups, indices, scan=False)
         indices = [index for index in indices if index not in reread.failed]
         if not indices:
             return None, list(reread.problems)
         try:
-            periods, posts, problems = _periods(reread.rows, playbook, kpis, grain, groups, indices, span)
+            periods, posts, problems = _periods(reread.rows, reread.queried, playbook, kpis, grain, groups, indices, span)
         except (pl.exceptions.PolarsError, _ReadAgain) as error:
             files = sorted({str(source.path) for index in indices for source in groups[index].template.sources})
             raise InputError([Diagnostic(", ".join(files), None, None, "KR301", f"cannot read the data: {_first_line(error)}")]) from None
@@ -169,9 +170,33 @@ class _ReadAgain(Exception):
 
 
 def _periods(
-    rows, playbook: PlaybookDef, kpis: list[str], grain: str, all_groups: list[ClientGroupDef], indices: list[int], span: PeriodSpan | None
+    rows, queried: dict, playbook: PlaybookDef, kpis: list[str], grain: str, all_groups: list[ClientGroupDef], indices: list[int], span: PeriodSpan | None
 ) -> tuple[pl.DataFrame, pl.DataFrame | None, list[Diagnostic]]:
-    """The rows aggregated per client and period, and the posts ranked (client files ``indices`` of ``all_groups``)."""
+    """The rows aggregated per client and period, and the posts ranked (client files ``indices`` of ``all_groups``).
+
+    ``rows`` are the files' rows (None: the batch has none); the client files in ``queried`` are aggregated by
+    their database (data.warehouse)."""
+    import polars as pl
+
+    from kpi_rules.aggregate import finish
+    from kpi_rules.data.warehouse import aggregate_in_database
+    from kpi_rules.evaluate import row_kpis
+
+    # Only the metrics the scored KPIs read: a scanned file's other columns are then never parsed.
+    metrics = {metric: playbook.metrics[metric] for kpi in kpis for metric in playbook.inputs(kpi)}
+    periods, posts, problems = _file_periods(rows, playbook, kpis, metrics, grain, [all_groups[index] for index in indices], indices, span) if rows is not None else (None, None, [])
+    frames = [] if periods is None else [periods]
+    for index in (index for index in indices if index in queried):
+        aggregated, present, fixed, row_names = aggregate_in_database(queried[index], metrics, grain, playbook, row_kpis(playbook, kpis), span, all_groups[index].names)
+        frames.append(finish(aggregated.with_columns(group=pl.lit(index, pl.Int32)), present, grain, span, fixed, row_names).collect())
+    periods = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed").sort("group", "client", "period_start")
+    return periods, posts, problems
+
+
+def _file_periods(
+    rows, playbook: PlaybookDef, kpis: list[str], metrics: dict, grain: str, groups: list[ClientGroupDef], indices: list[int], span: PeriodSpan | None
+) -> tuple[pl.DataFrame, pl.DataFrame | None, list[Diagnostic]]:
+    """The files' rows aggregated per client and period, streaming, and their posts ranked."""
     import polars as pl
 
     from kpi_rules.aggregate import aggregate
@@ -180,9 +205,6 @@ def _periods(
     from kpi_rules.evaluate import row_values
     from kpi_rules.post_ranking import rank_posts
 
-    groups = [all_groups[index] for index in indices]
-    # Only the metrics the scored KPIs read: a scanned file's other columns are then never parsed.
-    metrics = {metric: playbook.metrics[metric] for kpi in kpis for metric in playbook.inputs(kpi)}
     problems: list[Diagnostic] = []
     posts = None
     if any(source.rows == "post" for group in groups for source in group.template.sources):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import codecs
 import functools
 import os
+import re
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,9 @@ def compile_source(
     entry = source_entries(section)[index]
     spec: dict[str, Any] = {"path": entry} if isinstance(entry, str) else entry
     where: JsonPath = (*owner, "data") if isinstance(section["data"], str) else (*owner, "data", index)
+    if "connection" in spec or "path" not in spec:
+        source, found = _database_source(document, base_dir, spec, where, timezone, currency)
+        return (None if unknown_zone else source), problems + found
     preset: dict[str, Any] = {}
     if "preset" in spec:
         found = load_preset(spec["preset"])
@@ -106,6 +111,78 @@ def compile_source(
         timezone=timezone,
         absent=tuple(options["absent"] or ()),
     ), []
+
+
+# Ibis backends a connection URL may name, and the extra that installs each ("kpi-rules[postgres]").
+DATABASE_EXTRAS = {
+    "duckdb": "duckdb", "postgres": "postgres", "postgresql": "postgres", "pyspark": "pyspark",
+    "clickhouse": "clickhouse", "bigquery": "bigquery", "snowflake": "snowflake", "trino": "trino",
+}
+# Options of files: a database's columns come typed, one row per record.
+FILE_OPTIONS = ("preset", "format", "encoding", "separator", "decimal", "date_format", "header_row", "sheet", "date_end", "rows", "long", "total_row_blank")
+
+
+def _database_source(
+    document: Document, base_dir: Path, spec: dict, where: JsonPath, timezone: str | None, currency: str | None
+) -> tuple[SourceDef | None, list[Diagnostic]]:
+    """A ``connection:`` source: its connection checked as far as it can be without connecting."""
+    if "connection" not in spec:
+        return None, [document.diagnostic(where, "KR102", 'missing required key "path" (a data file) or "connection" (a database)')]
+    problems = []
+    if "path" in spec:
+        problems.append(document.diagnostic((*where, "path"), "KR217", "give either path (a data file) or connection (a database), not both", key=True))
+    if ("table" in spec) == ("query" in spec):
+        problems.append(document.diagnostic((*where, "connection"), "KR217", "a database source takes a table: or a query: (one of them)", key=True))
+    problems += [
+        document.diagnostic((*where, key), "KR217", f"{key}: is an option of data files; a database's columns come typed (cast in query: where needed)", key=True)
+        for key in FILE_OPTIONS
+        if key in spec and not (key == "rows" and spec[key] == "day")
+    ]
+    connection, problem = _connection(document, base_dir, spec["connection"], (*where, "connection"))
+    problems += [problem] if problem else []
+    if spec.get("currency") and currency and spec["currency"] != currency:
+        message = f"the data is in {spec['currency']}, but the client's currency is {currency}: money is never compared across currencies"
+        problems.append(document.diagnostic((*where, "currency"), "KR307", message))
+    if problems:
+        return None, problems
+    at_line, at_column = document.position(where)
+    return SourceDef(
+        path=Path(connection.removeprefix("duckdb://")) if connection.startswith("duckdb://") else Path(spec["connection"]),
+        format="database",
+        columns=tuple(spec.get("columns", {}).items()),
+        where=tuple((column, tuple(str(v) for v in (values if isinstance(values, list) else [values]))) for column, values in spec.get("where", {}).items()),
+        currency=spec.get("currency"),
+        timezone=timezone,
+        absent=tuple(spec.get("absent", ())),
+        connection=connection,
+        table=spec.get("table"),
+        query=spec.get("query"),
+        declared_at=(document.path, at_line, at_column),
+    ), []
+
+
+def _connection(document: Document, base_dir: Path, written: str, at: JsonPath) -> tuple[str, Diagnostic | None]:
+    """The connection as the warehouse module opens it: env:NAME, a URL, or duckdb://<absolute path> for a
+    DuckDB file (which must exist: a missing one would be created empty). A password in the file is refused."""
+    if written.startswith("env:"):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", written[4:]):
+            return written, document.diagnostic(at, "KR217", f'"{written}": write env: and the name of an environment variable, e.g. env:KPI_WAREHOUSE')
+        return written, None
+    scheme, found, rest = written.partition("://")
+    if found and scheme.lower() != "duckdb":
+        if scheme.lower() not in DATABASE_EXTRAS:
+            known = ", ".join(sorted(DATABASE_EXTRAS))
+            return written, document.diagnostic(at, "KR217", f'unknown database "{scheme}"{did_you_mean(scheme, DATABASE_EXTRAS)}; known: {known}')
+        if urllib.parse.urlsplit(written).password is not None:
+            message = "a password written into a client file is refused (files are kept in git): put the URL in an environment variable and write connection: env:NAME"
+            return written, document.diagnostic(at, "KR217", message)
+        return written, None
+    path = Path(os.path.normpath(base_dir / (rest if found else written)))
+    if path.suffix.lower() in DATA_FORMATS:
+        return written, document.diagnostic(at, "KR217", f'"{written}" is a data file: write it under path:, connection: is for a database')
+    if not path.is_file():
+        return written, document.diagnostic(at, "KR001", f'DuckDB file "{written}" {"is not a regular file" if path.exists() else "not found"}')
+    return f"duckdb://{path}", None
 
 
 @functools.cache

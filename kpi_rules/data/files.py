@@ -35,7 +35,10 @@ class RawTable:
 
 
 def file_problem(source: SourceDef, code: str, message: str) -> Diagnostic:
-    """A problem of the file as a whole: at its header line, where the file has lines."""
+    """A problem of the file as a whole: at its header line, where the file has lines; a database source's
+    at the source in the client file."""
+    if source.declared_at:
+        return Diagnostic(*source.declared_at, code, message)
     line = source.header_row if source.format in ("csv", "excel") else None
     return Diagnostic(str(source.path), line, 1 if line else None, code, message)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -25,15 +26,20 @@ from kpi_rules.data.headers import ColumnPlan, plan_columns
 from kpi_rules.diagnostics import Diagnostic, InputError, did_you_mean
 from kpi_rules.model import ClientDef, ClientGroupDef, SourceDef
 
+if TYPE_CHECKING:
+    from kpi_rules.data.warehouse import DatabaseRows
+
 
 @dataclass(frozen=True)
 class SourceRows:
-    """One source's typed rows (``frame``: date, client, channel, metrics), and what was found reading it."""
+    """One source's typed rows (``frame``: date, client, channel, metrics), and what was found reading it.
+    A database source has its rows as a query instead (``database``), aggregated where they live."""
 
-    frame: pl.LazyFrame
+    frame: pl.LazyFrame | None
     plan: ColumnPlan
     problems: tuple[Diagnostic, ...] = ()
     excluded: frozenset[str] = frozenset()  # clients left out for a bad cell
+    database: DatabaseRows | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class LoadedData:
     problems: tuple[Diagnostic, ...]  # errors and warnings, of the client files left out too
     failed: frozenset[int]  # client files left out: a source of theirs could not be read
     excluded: frozenset[str]  # clients left out for a bad cell
+    queried: dict[int, DatabaseRows]  # client files whose (one) source is a database: its rows, by index
 
 
 def load_data(groups: list[ClientGroupDef], only: Collection[int] | None = None, *, scan: bool = True) -> LoadedData:
@@ -62,6 +69,7 @@ def load_data(groups: list[ClientGroupDef], only: Collection[int] | None = None,
             problems += error.diagnostics
     rows: list[pl.LazyFrame] = []
     failed: set[int] = set()
+    queried: dict[int, DatabaseRows] = {}
     for index in indices:
         group = groups[index]
         try:
@@ -70,12 +78,15 @@ def load_data(groups: list[ClientGroupDef], only: Collection[int] | None = None,
             _check_currency(group, [read[source] for source in group.template.sources])
             if not group.competitor:
                 problems += _missing_inputs(group, [read[source].plan for source in group.template.sources])
+            if read[group.template.sources[0]].database is not None:
+                queried[index] = read[group.template.sources[0]].database  # a database source is the file's only one
+                continue
             rows += [_rows_of(group, source, read[source]).with_columns(group=pl.lit(index, pl.Int32)) for source in group.template.sources]
         except InputError as error:
             problems += error.diagnostics
             failed.add(index)
     excluded = frozenset(name for found in read.values() for name in found.excluded)
-    return LoadedData(pl.concat(rows, how="diagonal_relaxed") if rows else None, tuple(problems), frozenset(failed), excluded)
+    return LoadedData(pl.concat(rows, how="diagonal_relaxed") if rows else None, tuple(problems), frozenset(failed), excluded, queried)
 
 
 def find_clients(
@@ -127,6 +138,10 @@ def _no_rows(group: ClientGroupDef, name: str, what: str = "client") -> Diagnost
 
 def _client_names(source: SourceDef, metric_ids: list[str]) -> list[str]:
     """The names in a source's client column (for a hint: read again, only when something is wrong)."""
+    if source.format == "database":
+        from kpi_rules.data.warehouse import client_names
+
+        return client_names(source, metric_ids)
     try:
         read = read_source(source, metric_ids, scan=False)
     except InputError:
@@ -158,6 +173,12 @@ def read_source(source: SourceDef, metric_ids: list[str], *, scan: bool = True) 
     """One data file as typed rows: date (Date), date_end where rows cover several days, client/channel
     (String), metrics (Float64). With ``scan``, a UTF-8 CSV or a Parquet file is scanned, not read."""
     known = set(metric_ids)
+    if source.format == "database":
+        from kpi_rules.data.warehouse import open_source
+
+        opened = open_source(source, metric_ids)
+        zeros, problems = _absent(source, opened.plan, known)
+        return SourceRows(None, opened.plan, tuple(problems), database=opened.with_zeros(zeros))
     # A total row that only blank columns tell apart is found the slow way, where it is reported; a long
     # table is turned wide in memory.
     scan = scan and not source.total_row_blank and not source.long
@@ -172,13 +193,14 @@ def read_source(source: SourceDef, metric_ids: list[str], *, scan: bool = True) 
         raw = read_table(source, (), scan=scan)
         plan = plan_columns(source, raw.headers, known)
     typed = type_rows(source, raw, plan)
-    frame, absent_problems = _absent_as_zero(source, typed.frame, plan, known)
+    zeros, absent_problems = _absent(source, plan, known)
+    frame = typed.frame.with_columns(pl.lit(0.0, pl.Float64).alias(name) for name in zeros)
     return SourceRows(frame, plan, (*typed.problems, *absent_problems), typed.excluded)
 
 
-def _absent_as_zero(source: SourceDef, frame: pl.LazyFrame, plan: ColumnPlan, known: set[str]) -> tuple[pl.LazyFrame, list[Diagnostic]]:
-    """The metrics a source declares ``absent`` as 0 on each of its rows, each noted with a warning; a column the
-    file does have is read as it is. A name that is no metric is an error: a typo would otherwise hide nothing."""
+def _absent(source: SourceDef, plan: ColumnPlan, known: set[str]) -> tuple[list[str], list[Diagnostic]]:
+    """The metrics a source declares ``absent``, to be 0 on each of its rows, each noted with a warning; a column
+    the file does have is read as it is. A name that is no metric is an error: a typo would otherwise hide nothing."""
     unknown = [name for name in source.absent if name not in known]
     if unknown:
         raise InputError([file_problem(source, "KR308", f'absent: "{name}" is no metric of the playbook{did_you_mean(name, known)}') for name in unknown])
@@ -187,7 +209,7 @@ def _absent_as_zero(source: SourceDef, frame: pl.LazyFrame, plan: ColumnPlan, kn
         Diagnostic(str(source.path), None, None, "KR505", f"{name} declared absent: counted as 0 on this file's rows (the platform has no such action)", level="warning")
         for name in zeros
     ]
-    return frame.with_columns(pl.lit(0.0, pl.Float64).alias(name) for name in zeros), problems
+    return zeros, problems
 
 
 def _check_currency(group: ClientGroupDef, sources: list[SourceRows]) -> None:
