@@ -93,15 +93,23 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_INPUT_ERROR) from None
 
 
-def _log_to_stderr() -> None:
-    """kpi-rules' own log (the queries sent to databases) as plain lines on stderr."""
+@contextmanager
+def _verbose(on: bool) -> Iterator[None]:
+    """With ``on``, kpi-rules' own log (the queries sent to databases) as plain lines on stderr, for this run."""
+    if not on:
+        yield
+        return
     import logging
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("kpi_rules")
-    logger.handlers = [handler]  # one run's stderr: an earlier run in the same process (tests) may have had another
+    logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 @app.command()
@@ -148,9 +156,7 @@ def check(
 
     from kpi_rules.results import failing_statuses
 
-    if verbose:
-        _log_to_stderr()
-    with _user_errors():
+    with _user_errors(), _verbose(verbose):
         failing = _option("--fail-on", failing_statuses, fail_on)
         groups = compile_clients(paths)
         inputs = inputs_of(groups)

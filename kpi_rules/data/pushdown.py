@@ -108,12 +108,12 @@ def _within_channel(rows: ir.Table, metric: MetricDef, fixed: bool, moment: str)
 
 
 def _across_channels(per_group: ir.Table, metric: MetricDef) -> dict[str, ir.Scalar]:
+    if metric.agg == "median":
+        return {}
     value = per_group[metric.id]
     match metric.agg:
         case "mean" | "min" | "max":
             return {metric.id: getattr(value, metric.agg)()}
-        case "median":
-            return {}
         case "none":
             return {metric.id: value.sum(), f"n:{metric.id}": per_group[f"n:{metric.id}"].sum(), f"at_start:{metric.id}": per_group[f"at_start:{metric.id}"].all()}
         case "sum":
@@ -144,7 +144,7 @@ def row_values(playbook: PlaybookDef, kpis: list[str], table: ir.Table, where: A
             formula = playbook.kpis[kpi_id].formula
             inner = {name: on_row(name) for name in formula.names}
             try:
-                names[kpi_id] = _RowFormula(inner).value(formula.tree.body)
+                names[kpi_id] = _RowFormula(inner).value(formula.tree)
             except _NotPushed as error:
                 raise InputError([where(f'{kpi_id} is averaged per row (mean_of_rows), and its formula has {error}, which is not evaluated in a database: score it from a file')]) from None
         return names[kpi_id]

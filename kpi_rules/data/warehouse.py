@@ -108,10 +108,12 @@ def aggregate_in_database(
     if undated.height:
         raise InputError([file_problem(source, "KR303", f"{_described(source)} has rows without a date or a client: filter them out in query: or fill them in")])
     present = [metric for metric in metrics.values() if metric.id in table.columns]
+    # Typed as the polars path has them: sums of whole millionths (Decimal here) and stocks' smaller values as
+    # floats, counts as UInt32, flags as booleans.
+    floats = [name for name, kind in frame.schema.items() if kind == pl.Decimal or name.startswith("smaller:")]
+    counts = [name for name in frame.columns if name.startswith(("n:", "count:")) or name == "days_with_data"]
     flags = [name for name in frame.columns if name.startswith("negative:")]
-    numbers = [name for name, kind in frame.schema.items() if kind.is_numeric() and name not in (*flags, "days_with_data")]
-    # As the polars path has them: every number a float (a whole-millionths sum a Decimal here), flags booleans.
-    frame = frame.with_columns(pl.col(numbers).cast(pl.Float64), pl.col(flags).cast(pl.Boolean), pl.col("days_with_data").cast(pl.UInt32))
+    frame = frame.with_columns(pl.col(floats).cast(pl.Float64), pl.col(counts).cast(pl.UInt32), pl.col(flags).cast(pl.Boolean))
     finite = [metric.id for metric in present]
     if frame.select(pl.any_horizontal(~pl.col(finite).is_finite()).any()).item():
         raise InputError([file_problem(source, "KR302", f"{_described(source)} has a value that is not a finite number (inf or NaN): filter it out in query:")])
@@ -154,7 +156,7 @@ def _table(source: SourceDef) -> ir.Table:
     except Exception as error:  # a missing table, a bad query: each backend has its own exception
         if source.query:
             raise InputError([file_problem(source, "KR309", f"the query failed: {_first_line(error)}")]) from None
-        raise InputError([file_problem(source, "KR309", f'no table "{source.table}" in {_described(source)}{_tables_hint(backend, source.table)}')]) from None
+        raise InputError([file_problem(source, "KR309", f'no table "{source.table}" in {source.connection.removeprefix("duckdb://")}{_tables_hint(backend, source.table)}')]) from None
 
 
 def _connect(source: SourceDef) -> Any:
