@@ -315,6 +315,13 @@ def _read_sources(client: ClientDef, metrics: list[str]) -> list[_SourceRows]:
     for source in client.sources:
         # Every metric is known, as when checking: a file's column mapping names any of them.
         rows = read_source(source, sorted(client.playbook.metrics), scan=False)
+        if rows.database is not None:
+            # One client's rows, a few columns: fetched from the database as they are.
+            table = rows.database.table
+            table = table.filter(table.client == client.name) if "client" in table.columns else table
+            kept = [name for name in ("date", *metrics) if name in table.columns]
+            read.append(_SourceRows(str(source.path), table.select(kept).to_polars()))
+            continue
         frame = rows.frame
         if "client" in rows.plan.feeds:
             frame = frame.filter(pl.col("client") == client.name)

@@ -3,6 +3,7 @@ every problem a diagnostic at the source's line. PostgreSQL and Spark: test_ware
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -206,3 +207,13 @@ def test_commands_that_touch_no_database_never_import_ibis(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_explain_counts_the_database_rows_behind_a_value(cli, tmp_path, warehouse):
+    client = client_file(tmp_path / "db", f"{{connection: warehouse.duckdb, table: social.daily, columns: {COLUMNS}}}")
+    result = cli("explain", client, "cpc", "--client", "Acme", "--period", "2026-10", "--format", "json")
+    assert result.exit_code == 0, result.output
+    explained = json.loads(result.stdout)[0]
+    clicks = next(item for item in explained["inputs"] if item["name"] == "clicks")
+    # 31 days x 2 channels; the reach rows of Oct 1 have no clicks
+    assert clicks["sources"] == [{"path": str(tmp_path / "db" / "warehouse.duckdb"), "rows": 62, "first": "2026-10-01", "last": "2026-10-31"}]
