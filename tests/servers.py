@@ -6,7 +6,6 @@ run on the machine, its tests are skipped with the reason and the package that w
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -24,7 +23,13 @@ if TYPE_CHECKING:  # polars is imported where a frame is loaded: conftest import
 DATABASE = "kpi"
 SERVER_USER = "postgres"
 # Column types from polars dtypes; a Datetime is a timestamp, or a timestamptz where it has a time zone.
-POSTGRES_TYPES = {"Date": "date", "Float64": "double precision", "Int64": "bigint", "String": "text", "Boolean": "boolean"}
+POSTGRES_TYPES = {
+    "Date": "date",
+    "Float64": "double precision",
+    "Int64": "bigint",
+    "String": "text",
+    "Boolean": "boolean",
+}
 # Spark's results come back through pandas (ibis executes with toPandas), and on pandas 3 that path warns:
 # pyspark 4.0 passes astype(copy=...) and ibis 12 reads pd.options.future.infer_string, both deprecated; pyspark
 # leaves the socket of every collect() for the garbage collector to close (pyspark/util.py _load_from_socket).
@@ -79,7 +84,9 @@ def find_postgres_binaries() -> Path | None:
         bindir = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False).stdout
         candidates.append(Path(bindir.strip()))
     debian = Path("/usr/lib/postgresql").glob("*/bin")
-    candidates += sorted(debian, key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0, reverse=True)
+    candidates += sorted(
+        debian, key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0, reverse=True
+    )
     if initdb := shutil.which("initdb"):
         candidates.append(Path(initdb).parent)
     needed = ("initdb", "pg_ctl", "postgres")
@@ -102,14 +109,15 @@ def postgres():
     import psycopg
 
     # PostgreSQL refuses to run as root (CI runs as root): there the server runs as Debian's postgres user.
-    as_root = os.geteuid() == 0
-    if as_root and not (shutil.which("runuser") and user_exists(SERVER_USER)):
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    account = server_account() if as_root else None
+    if as_root and not (shutil.which("runuser") and account):
         pytest.skip(f"running as root with no {SERVER_USER} user (or runuser) to run the PostgreSQL server as")
     prefix = ["runuser", "-u", SERVER_USER, "--"] if as_root else []
 
-    folder = Path(tempfile.mkdtemp(prefix="kpi-rules-postgres-"))
-    if as_root:
-        account = pwd.getpwnam(SERVER_USER)
+    # Under /tmp when root: the server user must reach the folder, and root's TMPDIR may be closed to it.
+    folder = Path(tempfile.mkdtemp(prefix="kpi-rules-postgres-", dir="/tmp" if as_root else None))
+    if account:
         os.chown(folder, account.pw_uid, account.pw_gid)
     data, log = folder / "data", folder / "server.log"
 
@@ -118,7 +126,9 @@ def postgres():
         return subprocess.run([*prefix, *map(str, command)], cwd=folder, capture_output=True, text=True, check=False)
 
     try:
-        created = run(binaries / "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+        created = run(
+            binaries / "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"
+        )
         if created.returncode:
             raise RuntimeError(f"initdb failed:\n{created.stdout}{created.stderr}")
         # Another process may take the free port before the server does: then try another one.
@@ -141,12 +151,14 @@ def postgres():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def user_exists(name: str) -> bool:
+def server_account():
+    """The postgres user's passwd entry, or None; pwd exists on Unix only, where the tests can run as root."""
+    import pwd
+
     try:
-        pwd.getpwnam(name)
+        return pwd.getpwnam(SERVER_USER)
     except KeyError:
-        return False
-    return True
+        return None
 
 
 @dataclass(frozen=True)
