@@ -4,6 +4,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+# The session fixtures postgres and spark: real engines for the tests of database sources (tests/servers.py).
+from servers import postgres, spark  # noqa: F401
 from typer.testing import CliRunner
 
 from kpi_rules.cli import app
