@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import copy
 import datetime as dt
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -320,7 +321,8 @@ def _read_sources(client: ClientDef, metrics: list[str]) -> list[_SourceRows]:
             table = rows.database.table
             table = table.filter(table.client == client.name) if "client" in table.columns else table
             kept = [name for name in ("date", *metrics) if name in table.columns]
-            read.append(_SourceRows(str(source.path), table.select(kept).to_polars()))
+            with closing(rows.database):
+                read.append(_SourceRows(str(source.path), table.select(kept).to_polars()))
             continue
         frame = rows.frame
         if "client" in rows.plan.feeds:

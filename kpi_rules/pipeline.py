@@ -9,6 +9,7 @@ imported inside the functions that use them, so validate and list never load the
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,18 +95,18 @@ def score(groups: list[ClientGroupDef], period: str = LATEST, lang: str = "en") 
 
     span = None if period in (ALL, LATEST, CURRENT) else _parse_span(period)
     everyone, owners = competitor_groups(groups)
-    loaded = load_data(everyone)
-    problems = [*loaded.problems, *(warning for group in groups for warning in group.warnings)]
-    alike: dict[tuple[int, str], list[int]] = {}
-    for index, group in enumerate(everyone):
-        if index not in loaded.failed and owners.get(index, (index,))[0] not in loaded.failed:
-            alike.setdefault((id(group.playbook), group.template.grain), []).append(index)
-    batches = []
-    for (_, grain), indices in alike.items():
-        batch, found = _aggregate(loaded, everyone, indices, grain, filtered=len(alike) > 1, span=span if span and span.is_range else None)
-        problems += found
-        if batch is not None:
-            batches.append(batch)
+    with closing(load_data(everyone)) as loaded:
+        problems = [*loaded.problems, *(warning for group in groups for warning in group.warnings)]
+        alike: dict[tuple[int, str], list[int]] = {}
+        for index, group in enumerate(everyone):
+            if index not in loaded.failed and owners.get(index, (index,))[0] not in loaded.failed:
+                alike.setdefault((id(group.playbook), group.template.grain), []).append(index)
+        batches = []
+        for (_, grain), indices in alike.items():
+            batch, found = _aggregate(loaded, everyone, indices, grain, filtered=len(alike) > 1, span=span if span and span.is_range else None)
+            problems += found
+            if batch is not None:
+                batches.append(batch)
     found_clients = {index: names for batch in batches for index, names in batch.found.items() if index not in owners}
     clients, found = find_clients(groups, found_clients, loaded.excluded)
     problems += found
@@ -149,16 +150,16 @@ def _aggregate(
     try:
         periods, posts, problems = _periods(rows, loaded.queried, playbook, kpis, grain, groups, indices, span)
     except (pl.exceptions.PolarsError, _ReadAgain):
-        reread = load_data(groups, indices, scan=False)
-        indices = [index for index in indices if index not in reread.failed]
-        if not indices:
-            return None, list(reread.problems)
-        try:
-            periods, posts, problems = _periods(reread.rows, reread.queried, playbook, kpis, grain, groups, indices, span)
-        except (pl.exceptions.PolarsError, _ReadAgain) as error:
-            files = sorted({str(source.path) for index in indices for source in groups[index].template.sources})
-            raise InputError([Diagnostic(", ".join(files), None, None, "KR301", f"cannot read the data: {_first_line(error)}")]) from None
-        problems += reread.problems
+        with closing(load_data(groups, indices, scan=False)) as reread:
+            indices = [index for index in indices if index not in reread.failed]
+            if not indices:
+                return None, list(reread.problems)
+            try:
+                periods, posts, problems = _periods(reread.rows, reread.queried, playbook, kpis, grain, groups, indices, span)
+            except (pl.exceptions.PolarsError, _ReadAgain) as error:
+                files = sorted({str(source.path) for index in indices for source in groups[index].template.sources})
+                raise InputError([Diagnostic(", ".join(files), None, None, "KR301", f"cannot read the data: {_first_line(error)}")]) from None
+            problems += reread.problems
     problems += quality_warnings(periods, playbook.metrics, grain, {index: groups[index].path for index in indices}, span)
     found = {index: [] for index in indices} | dict(periods.group_by("group").agg(pl.col("client").unique()).iter_rows())
     return _Batch(playbook, indices, kpis, periods, found, posts), problems

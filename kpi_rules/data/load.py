@@ -50,6 +50,11 @@ class LoadedData:
     excluded: frozenset[str]  # clients left out for a bad cell
     queried: dict[int, DatabaseRows]  # client files whose (one) source is a database: its rows, by index
 
+    def close(self) -> None:
+        """Close the databases' connections (once the rows are aggregated)."""
+        for rows in {id(rows): rows for rows in self.queried.values()}.values():
+            rows.close()
+
 
 def load_data(groups: list[ClientGroupDef], only: Collection[int] | None = None, *, scan: bool = True) -> LoadedData:
     """The rows of ``groups`` (or of those at the indices ``only``).

@@ -40,6 +40,12 @@ class DatabaseRows:
     source: SourceDef
     table: Any  # ibis.Table, still a query
     plan: ColumnPlan
+    backend: Any  # the connection, to be closed when the rows have been aggregated
+
+    def close(self) -> None:
+        """Disconnect, except from Spark: its session is shared by the whole process, and stopping it would lose
+        the tables registered in it."""
+        _disconnect(self.backend)
 
     def with_zeros(self, metrics: list[str]) -> DatabaseRows:
         """With ``metrics`` 0 on every row (a source's ``absent`` ones)."""
@@ -47,14 +53,23 @@ class DatabaseRows:
 
         if not metrics:
             return self
-        return DatabaseRows(self.source, self.table.mutate(**{name: ibis.literal(0.0, "float64") for name in metrics}), self.plan)
+        return DatabaseRows(self.source, self.table.mutate(**{name: ibis.literal(0.0, "float64") for name in metrics}), self.plan, self.backend)
 
 
 def open_source(source: SourceDef, metric_ids: list[str]) -> DatabaseRows:
-    """The source's table, typed and filtered."""
+    """The source's table, typed and filtered; close() it when done."""
+    backend = _connect(source)
+    try:
+        return _opened(source, metric_ids, backend)
+    except InputError:
+        _disconnect(backend)
+        raise
+
+
+def _opened(source: SourceDef, metric_ids: list[str], backend: Any) -> DatabaseRows:
     import ibis
 
-    raw = _table(source)
+    raw = _table(source, backend)
     headers = list(raw.columns)
     plan = plan_columns(source, headers, set(metric_ids))
     kept = [raw[where_header(column, headers)].cast("string").strip().isin(list(values)) for column, values in source.where]
@@ -71,7 +86,7 @@ def open_source(source: SourceDef, metric_ids: list[str]) -> DatabaseRows:
         columns[metric] = values[0] if len(values) == 1 else ibis.ifelse(ibis.and_(*[v.isnull() for v in values]), ibis.null("float64"), sum(v.fill_null(0) for v in values))
     if problems:
         raise InputError(problems)
-    return DatabaseRows(source, typed.select(**columns), plan)
+    return DatabaseRows(source, typed.select(**columns), plan, backend)
 
 
 def aggregate_in_database(
@@ -123,14 +138,15 @@ def aggregate_in_database(
 def client_names(source: SourceDef, metric_ids: list[str]) -> list[str]:
     """The names in the source's client column (for a hint, when a client has no rows)."""
     try:
-        raw = _table(source)
-        plan = plan_columns(source, list(raw.columns), set(metric_ids))
+        rows = open_source(source, metric_ids)
     except InputError:
         return []
-    if "client" not in plan.feeds:
-        return []
-    names = raw.select(client=raw[plan.feeds["client"][0]].cast("string")).distinct().to_polars()["client"]
-    return sorted(names.drop_nulls().to_list())
+    try:
+        if "client" not in rows.table.columns:
+            return []
+        return sorted(rows.table.select("client").distinct().to_polars()["client"].drop_nulls().to_list())
+    finally:
+        rows.close()
 
 
 def _dates(source: SourceDef, table: ir.Table, column: str) -> dict[str, ir.Value]:
@@ -146,8 +162,7 @@ def _dates(source: SourceDef, table: ir.Table, column: str) -> dict[str, ir.Valu
     raise InputError([file_problem(source, "KR303", f'column "{column}" is {kind}, not a date: cast it in query: (CAST(... AS DATE))')])
 
 
-def _table(source: SourceDef) -> ir.Table:
-    backend = _connect(source)
+def _table(source: SourceDef, backend: Any) -> ir.Table:
     try:
         if source.query:
             return backend.sql(source.query)
@@ -181,6 +196,11 @@ def _connect(source: SourceDef) -> Any:
         raise InputError([file_problem(source, "KR309", f'{scheme} sources need the engine\'s driver: pip install "kpi-rules[{extra}]"')]) from None
     except Exception as error:  # unreachable servers, bad credentials: each driver has its own exception
         raise InputError([file_problem(source, "KR309", f"cannot connect to {_redacted(url)}: {_first_line(error)}")]) from None
+
+
+def _disconnect(backend: Any) -> None:
+    if backend.name != "pyspark":
+        backend.disconnect()
 
 
 def _tables_hint(backend: Any, table: str) -> str:
