@@ -264,12 +264,22 @@ def reason_of_name(name: str) -> pl.Expr | None:
     return pl.coalesce(pl.col(f"reason:{name}"), missing) if name in UNIQUE_PEOPLE else missing
 
 
+def _noting(names: set[str]) -> Name:
+    """``actual``, adding each name a formula reads to ``names``."""
+
+    def read(name: str) -> pl.Expr:
+        names.add(name)
+        return actual(name)
+
+    return read
+
+
 def kpi_columns(kpis: dict[str, Kpi]) -> tuple[list[pl.Expr], list[pl.Expr]]:
     """The values (and projected values) of ``kpis``; then why each value is missing, read from the value."""
     values, reasons = [], []
     for kpi_id, kpi in kpis.items():
         names: set[str] = set()
-        values.append(kpi.formula(lambda name: names.add(name) or actual(name)).alias(value(kpi_id)))
+        values.append(kpi.formula(_noting(names)).alias(value(kpi_id)))
         if not kpi.stock:
             values.append(pl.when(UNFINISHED).then(kpi.formula(at_pace)).alias(projected(kpi_id)))
         # As kpi-rules explains: a missing input (names in order, previous() after them), else a zero denominator.
@@ -336,8 +346,9 @@ def score(months: pl.DataFrame, playbook: Playbook) -> pl.DataFrame:
             rank = pl.when(v.is_null()).then(2).when((v >= target["min"]) & (v <= target["max"])).then(3).otherwise(0)
             gap = pl.when(v < target["min"]).then(v - target["min"]).when(v > target["max"]).then(v - target["max"]).when(v.is_not_null()).then(0.0)
         else:
-            meets = (lambda bound: v >= bound) if playbook.definitions[kpi_id]["better"] == "higher" else (lambda bound: v <= bound)
-            rank = pl.when(v.is_null()).then(2).when(meets(target["target"])).then(3).when(meets(target["warn"])).then(1).otherwise(0)
+            higher = playbook.definitions[kpi_id]["better"] == "higher"
+            meets_target, meets_warn = ((v >= target[bound]) if higher else (v <= target[bound]) for bound in ("target", "warn"))
+            rank = pl.when(v.is_null()).then(2).when(meets_target).then(3).when(meets_warn).then(1).otherwise(0)
             gap = v - target["target"]
         columns += [
             previous.alias(f"previous:{kpi_id}"),
