@@ -140,7 +140,7 @@ def prepare_duckdb(size: Size, data: Path, work: Path) -> Path:
             connection.execute(f"CREATE TABLE daily AS SELECT * FROM {reader}('{quoted}')")
         building.rename(database)
     client_file = work / f"clients-{size.name}-duckdb.yaml"
-    _write_client_file(client_file, f"{{connection: {json.dumps(str(database))}, table: daily}}")
+    _write_client_file(client_file, f"[{{connection: {json.dumps(str(database))}, table: daily}}]")
     return client_file
 
 
@@ -474,7 +474,7 @@ def _report(results: dict, startup: dict, checks: list, runs: int) -> str:
         lines += [
             "",
             "The scorecards as Parquet (`--format parquet`), from the file and from the same rows in a DuckDB file",
-            "(table `daily`, built with the duckdb package; the data entry is `{connection: FILE.duckdb, table: daily}`):",
+            "(table `daily`, built with the duckdb package; the data entry is `[{connection: FILE.duckdb, table: daily}]`):",
             "",
             "| size | read from, written as | kpi-rules | peak memory | kpi-rules / read |",
             "|---|---|---|---|---|",
