@@ -23,6 +23,7 @@ on its pace (flows projected to the month's end), and the same six decimals.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ CURRENCY = "RUB"  # the benchmark's client file
 GRAIN = "month"
 FIXED, FIXED_ROW_VALUE = 10**6, 10**12  # whole millionths (a row's ratio: 1e-12ths), as kpi-rules adds them
 NOT_FINITE = "the value is not finite (an overflow, an infinite input or the root of a negative number)"
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's: the rules' files parse in a tenth of the time
+CHUNK_ROWS = 4_096  # scorecards composed at once: about 40 MB of text
 NO_ROW_VALUE = "no data row in this period gives a value (inputs missing or a denominator 0)"
 
 # The raw metrics the 56 KPIs read, by how a month is made of days.
@@ -197,7 +200,8 @@ def read(data: Path) -> pl.LazyFrame:
     columns = ["client", "date", STOCK, *UNIQUE_PEOPLE, *FLOWS]
     if data.suffix == ".parquet":
         return pl.scan_parquet(data).select(columns)
-    schema = {"client": pl.String, "date": pl.Date} | dict.fromkeys(columns[2:], pl.Float64)
+    # Counts as whole numbers (generate.py writes them so; they parse faster than decimals), money as decimals.
+    schema = {"client": pl.String, "date": pl.Date} | {name: pl.Float64 if name in CENTS else pl.Int64 for name in columns[2:]}
     return pl.scan_csv(data, schema_overrides=schema).select(columns)
 
 
@@ -308,11 +312,11 @@ class Playbook:
 
 def load_playbook(path: Path) -> Playbook:
     with path.open(encoding="utf-8") as file:
-        playbook = yaml.safe_load(file)
+        playbook = yaml.load(file, Loader=LOADER)
     definitions = {}
     for rules in sorted(RULES.glob("*.yaml")):
         with rules.open(encoding="utf-8") as file:
-            for kpi_id, fields in (yaml.safe_load(file).get("kpis") or {}).items():
+            for kpi_id, fields in (yaml.load(file, Loader=LOADER).get("kpis") or {}).items():
                 label = fields.get("label", kpi_id)
                 label = label.get("en", kpi_id) if isinstance(label, dict) else label
                 definitions[kpi_id] = {"label": label, "unit": fields["unit"], "better": fields["better"]}
@@ -432,16 +436,29 @@ def _text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def write_document(scored: pl.DataFrame, playbook: Playbook, output: Path) -> None:
+    """The header, a scorecard a line (a comma after each but the last) and the end. The lines are composed a
+    chunk per core at once (polars runs the chunks' queries in parallel) and written in order: the text of
+    the 10M rows' 330,000 scorecards (3 GB) is never held whole."""
+    line = pl.concat_str(scorecard_line(playbook), pl.lit(","))
+    cores = len(os.sched_getaffinity(0))
+    starts = range(0, len(scored), CHUNK_ROWS)
+    with output.open("wb") as file:
+        file.write(header(playbook).encode())
+        for first in range(0, len(starts), cores):
+            chunks = [scored.lazy().slice(start, CHUNK_ROWS).select(line) for start in starts[first : first + cores]]
+            for lines in pl.collect_all(chunks):
+                lines.write_csv(file, include_header=False, quote_style="never")
+        if len(scored):
+            file.seek(-2, os.SEEK_CUR)  # the last scorecard's comma and line end
+            file.write(b"\n")
+        file.write(b"]}\n")
+
+
 def main() -> None:
     data, playbook_path, output = (Path(argument) for argument in sys.argv[1:4])
     playbook = load_playbook(playbook_path)
-    scored = score(monthly(read(data)), playbook)
-    last = pl.int_range(pl.len()) == pl.len() - 1
-    lines = scored.select(pl.concat_str(scorecard_line(playbook), pl.when(last).then(pl.lit("")).otherwise(pl.lit(","))))
-    with output.open("wb") as file:
-        file.write(header(playbook).encode())
-        lines.write_csv(file, include_header=False, quote_style="never")
-        file.write(b"]}\n")
+    write_document(score(monthly(read(data)), playbook), playbook, output)
 
 
 if __name__ == "__main__":
