@@ -114,7 +114,7 @@ def prepare(size: Size, work: Path) -> tuple[Path, Path]:
 
 
 def _write_client_file(client_file: Path, data: str) -> None:
-    """A client file scoring all clients of ``data`` (a path, or a YAML mapping) with the benchmark playbook."""
+    """A client file scoring all clients of ``data`` (a file's path, or a YAML list of sources) with the benchmark playbook."""
     with (HERE / "playbook.yaml").open(encoding="utf-8") as file:
         goals = "[" + ", ".join(yaml.safe_load(file)["goals"]) + "]"  # the benchmark playbook's own: every KPI
     client_file.write_text(

@@ -99,3 +99,33 @@ def test_the_generator_is_deterministic(tmp_path):
     assert outputs[0] == outputs[1]
     header, *rows = outputs[0].decode().splitlines()
     assert header.startswith("client,date,posts") and 100 < len(rows) <= 120  # 3 x 40 days, some missing
+
+
+def test_the_report_and_its_targets_from_every_kind_of_row(run_module, monkeypatch):
+    run = run_module
+    monkeypatch.setattr(run, "machine", lambda: "a test machine, 2 usable cores (of 4)")
+
+    def timing(seconds, gib):
+        return run.Timing([seconds + 0.2, seconds, seconds - 0.1], int(gib * run.GIB))  # median, then the best
+
+    startup = {"python": timing(0.02, 0), "typer": timing(0.1, 0), "version": timing(0.15, 0), "validate": timing(0.25, 0), "check": timing(0.5, 0)}
+    results = {
+        "1M": {"rows": 1_000_000, "format": "csv", "kpi_rules": timing(3.0, 0.5), "read": timing(1.5, 0.3), "yardstick": timing(1.5, 0.4), "pandas": timing(10.0, 1)},
+        "10M": {
+            "rows": 10_000_000, "format": "parquet", "kpi_rules": timing(30.0, 5), "read": timing(3.0, 2), "yardstick": timing(20.0, 3),
+            "parquet_output": timing(9.0, 3.5), "duckdb": "this kpi-rules reads no database source: unknown key \"connection\"",
+        },
+    }
+    checks = {name: (measured, wanted, met) for name, measured, wanted, met in run._targets(results, startup)}
+    assert checks["1M: against the hand-written polars query"] == ("2.00× its time", "≤ 1.0×", False)
+    assert checks["1M: against pandas"] == ("0.30× its time", "≤ 0.4×", True)
+    assert checks["10M rows, `--format parquet`: against reading the file"] == ("3.00× the read", "≤ 3×", True)
+    assert checks["10M rows, `--format parquet`: peak memory"] == ("3.50 GiB", "< 4 GiB", True)
+    assert checks["validate examples/"] == ("0.25 s", "≤ 0.2 s", False)
+    assert checks["check examples/clients/"] == ("0.50 s", "≤ 0.5 s", True)
+    report = run._report(results, startup, run._targets(results, startup), runs=2)
+    assert "Machine: a test machine, 2 usable cores (of 4)." in report
+    assert "| 1M (csv) | 1,000,000 | 3.00 s (2.90) | 0.50 GiB | 3.00 s | 1.50 s | 2.00× | 1.50 s, 0.40 GiB | 2.00× | 10.00 s, 1.00 GiB | 0.30× |" in report
+    assert "| 10M | Parquet file, Parquet | 9.00 s (8.90) | 3.50 GiB | 3.00× |" in report
+    assert '| 10M | DuckDB file, Parquet | skipped: this kpi-rules reads no database source: unknown key "connection" | | |' in report
+    assert "`kpi-rules check examples/clients/` 0.500 s" in report
