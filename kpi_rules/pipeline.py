@@ -179,7 +179,6 @@ def _periods(
     their database (data.warehouse)."""
     import polars as pl
 
-    from kpi_rules.aggregate import finish
     from kpi_rules.data.warehouse import aggregate_in_database
     from kpi_rules.evaluate import row_kpis
 
@@ -188,8 +187,7 @@ def _periods(
     periods, posts, problems = _file_periods(rows, playbook, kpis, metrics, grain, [all_groups[index] for index in indices], indices, span) if rows is not None else (None, None, [])
     frames = [] if periods is None else [periods]
     for index in (index for index in indices if index in queried):
-        aggregated, present, fixed, row_names = aggregate_in_database(queried[index], metrics, grain, playbook, row_kpis(playbook, kpis), span, all_groups[index].names)
-        frames.append(finish(aggregated.with_columns(group=pl.lit(index, pl.Int32)), present, grain, span, fixed, row_names).collect())
+        frames.append(aggregate_in_database(queried[index], metrics, grain, playbook, row_kpis(playbook, kpis), span, all_groups[index].names, index))
     periods = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed").sort("group", "client", "period_start")
     return periods, posts, problems
 

@@ -65,13 +65,19 @@ def aggregate_query(
         across |= {negative_column(m.id): per_group[negative_column(m.id)].max() for m in present if m.agg == "sum"}
         across |= {"last_date": per_group.last_date.max(), "whole_periods": per_group.whole_periods.all()}
         coverage = rows.group_by("client", "period_start").aggregate(days_with_data=rows.date.nunique())
-        per_client = per_group.group_by("client", "period_start").aggregate(**across).join(coverage, ["client", "period_start"])
+        per_client = _joined(per_group.group_by("client", "period_start").aggregate(**across), coverage)
     medians = [m.id for m in present if m.agg == "median"]
     if medians:
         # A median does not combine across days or channels: it is taken over all the period's rows at once.
-        pooled = rows.group_by("client", "period_start").aggregate(**{m: rows[m].median() for m in medians})
-        per_client = per_client.join(pooled, ["client", "period_start"], how="left").drop("client_right", "period_start_right")
+        per_client = _joined(per_client, rows.group_by("client", "period_start").aggregate(**{m: rows[m].median() for m in medians}))
     return per_client, fixed
+
+
+def _joined(left: ir.Table, right: ir.Table) -> ir.Table:
+    """Two per-client-and-period tables side by side. Null-safe: rows without a date (a null period) must come
+    through, to be reported, rather than vanish in the join."""
+    keys = [left[key].identical_to(right[key]) for key in ("client", "period_start")]
+    return left.join(right, keys).drop("client_right", "period_start_right")
 
 
 def _period_start(date: ir.DateValue, grain: str, span: PeriodSpan | None) -> ir.DateValue:

@@ -97,13 +97,14 @@ def aggregate_in_database(
     row_kpis: list[str],
     span: PeriodSpan | None,
     names: tuple[str, ...] | None,
-) -> tuple[pl.LazyFrame, list[MetricDef], set[str], list[str]]:
-    """The source's rows aggregated per client and period by the database (the clients ``names``, or all),
-    for ``aggregate.finish``: the frame, the metrics present, the flows summed as whole millionths, and
-    the row values averaged."""
+    group: int,
+) -> pl.DataFrame:
+    """The periods of the source's rows (of the clients ``names``, or all), as ``aggregate`` gives them, with
+    ``group``: the index of the client file. The database aggregates; ``aggregate.finish`` does the rest."""
     import ibis
     import polars as pl
 
+    from kpi_rules.aggregate import finish
     from kpi_rules.data.pushdown import aggregate_query, row_values
 
     source = rows.source
@@ -130,9 +131,9 @@ def aggregate_in_database(
     flags = [name for name in frame.columns if name.startswith("negative:")]
     frame = frame.with_columns(pl.col(floats).cast(pl.Float64), pl.col(counts).cast(pl.UInt32), pl.col(flags).cast(pl.Boolean))
     finite = [metric.id for metric in present]
-    if frame.select(pl.any_horizontal(~pl.col(finite).is_finite()).any()).item():
+    if finite and frame.select(pl.any_horizontal(~pl.col(finite).cast(pl.Float64).is_finite()).any()).item():
         raise InputError([file_problem(source, "KR302", f"{_described(source)} has a value that is not a finite number (inf or NaN): filter it out in query:")])
-    return frame.lazy(), present, fixed, list(per_row)
+    return finish(frame.lazy().with_columns(group=pl.lit(group, pl.Int32)), present, grain, span, fixed, list(per_row)).collect()
 
 
 def client_names(source: SourceDef, metric_ids: list[str]) -> list[str]:
