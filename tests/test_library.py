@@ -227,6 +227,14 @@ def test_the_library_is_one_file_per_domain_each_valid_as_a_playbook():
         assert validate_document(load_yaml(path), "playbook") == [], path.name
 
 
+def test_every_bundled_file_is_valid_against_its_schema():
+    """Compiling skips the schema for the bundled library (it is checked here, once, not on every run)."""
+    rules = bundled_dir("rules")
+    for path in sorted(rules.rglob("*.yaml")):
+        kind = "preset" if path.parent.name == "presets" else "playbook"
+        assert validate_document(load_yaml(path), kind) == [], path.relative_to(rules)
+
+
 def test_the_expected_table_covers_every_library_kpi(library):
     assert set(EXPECTED) == set(library.kpis)
 

@@ -48,10 +48,12 @@ def warehouse(tmp_path, rows):
         ("month", ["--period", "current"]),  # November is unfinished: paced
     ],
 )
-def test_a_duckdb_table_gives_the_scorecards_a_csv_file_gives(cli, tmp_path, warehouse, rows, period, options):
+def test_a_duckdb_table_gives_the_scorecards_csv_and_parquet_files_give(cli, tmp_path, warehouse, rows, period, options):
     from_file = scorecards(cli, csv_client(tmp_path / "csv", rows, period), *options)
+    rows.write_parquet(tmp_path / "db" / "rows.parquet")
+    from_parquet = scorecards(cli, client_file(tmp_path / "db", f"{{path: rows.parquet, columns: {COLUMNS}}}", period), *options)
     from_database = scorecards(cli, client_file(tmp_path / "db", f"{{connection: warehouse.duckdb, table: social.daily, columns: {COLUMNS}}}", period), *options)
-    assert from_database == from_file
+    assert from_database == from_file == from_parquet
     assert len(from_file) >= 2
 
 
