@@ -85,9 +85,7 @@ def compile_source(
     columns = spec.get("columns", {})
     problems += _keys_mapped_twice(document, (*where, "columns"), columns, options["date_end"])
     if options["currency"] and currency and options["currency"] != currency:
-        at = (*where, "currency") if "currency" in spec else (*where, "preset")
-        message = f"the data is in {options['currency']}, but the client's currency is {currency}: money is never compared across currencies"
-        problems.append(document.diagnostic(at, "KR307", message))
+        problems.append(_other_currency(document, (*where, "currency") if "currency" in spec else (*where, "preset"), options["currency"], currency))
     if problems or unknown_zone:
         return None, problems
     return SourceDef(
@@ -102,7 +100,7 @@ def compile_source(
         header_row=options["header_row"] or 1,
         date_end=options["date_end"],
         rows=options["rows"] or "day",
-        where=tuple((column, tuple(str(v) for v in (values if isinstance(values, list) else [values]))) for column, values in (options["where"] or {}).items()),
+        where=_row_filters(options["where"]),
         currency=options["currency"],
         preset_columns=tuple(preset.get("columns", {}).items()),
         preset_dates=tuple(tuple(layout.items()) for layout in preset.get("dates", ())),
@@ -111,6 +109,16 @@ def compile_source(
         timezone=timezone,
         absent=tuple(options["absent"] or ()),
     ), []
+
+
+def _row_filters(where: dict | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A source's ``where:`` as (column, values kept), every value as text."""
+    return tuple((column, tuple(str(v) for v in (values if isinstance(values, list) else [values]))) for column, values in (where or {}).items())
+
+
+def _other_currency(document: Document, at: JsonPath, data_currency: str, currency: str) -> Diagnostic:
+    message = f"the data is in {data_currency}, but the client's currency is {currency}: money is never compared across currencies"
+    return document.diagnostic(at, "KR307", message)
 
 
 # Ibis backends a connection URL may name, and the extra that installs each ("kpi-rules[postgres]").
@@ -141,8 +149,7 @@ def _database_source(
     connection, problem = _connection(document, base_dir, spec["connection"], (*where, "connection"))
     problems += [problem] if problem else []
     if spec.get("currency") and currency and spec["currency"] != currency:
-        message = f"the data is in {spec['currency']}, but the client's currency is {currency}: money is never compared across currencies"
-        problems.append(document.diagnostic((*where, "currency"), "KR307", message))
+        problems.append(_other_currency(document, (*where, "currency"), spec["currency"], currency))
     if problems:
         return None, problems
     at_line, at_column = document.position(where)
@@ -150,7 +157,7 @@ def _database_source(
         path=Path(connection.removeprefix("duckdb://")) if connection.startswith("duckdb://") else Path(spec["connection"]),
         format="database",
         columns=tuple(spec.get("columns", {}).items()),
-        where=tuple((column, tuple(str(v) for v in (values if isinstance(values, list) else [values]))) for column, values in spec.get("where", {}).items()),
+        where=_row_filters(spec.get("where")),
         currency=spec.get("currency"),
         timezone=timezone,
         absent=tuple(spec.get("absent", ())),

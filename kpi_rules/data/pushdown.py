@@ -57,15 +57,14 @@ def aggregate_query(
     within |= {"last_date": rows.date.max(), "whole_periods": (rows.date == rows.period_start).all()}
     if not channels:
         within["days_with_data"] = rows.date.nunique()
-    per_client = rows.group_by(keys).aggregate(**within)
+    per_client = per_channel = rows.group_by(keys).aggregate(**within)
     if channels:
-        per_group = per_client
-        across = {name: value for m in present for name, value in _across_channels(per_group, m).items()}
-        across |= {f"{part}:{name}": per_group[f"{part}:{name}"].sum() for name in row_values for part in ("sum", "count")}
-        across |= {negative_column(m.id): per_group[negative_column(m.id)].max() for m in present if m.agg == "sum"}
-        across |= {"last_date": per_group.last_date.max(), "whole_periods": per_group.whole_periods.all()}
+        across = {name: value for m in present for name, value in _across_channels(per_channel, m).items()}
+        across |= {f"{part}:{name}": per_channel[f"{part}:{name}"].sum() for name in row_values for part in ("sum", "count")}
+        across |= {negative_column(m.id): per_channel[negative_column(m.id)].max() for m in present if m.agg == "sum"}
+        across |= {"last_date": per_channel.last_date.max(), "whole_periods": per_channel.whole_periods.all()}
         coverage = rows.group_by("client", "period_start").aggregate(days_with_data=rows.date.nunique())
-        per_client = _joined(per_group.group_by("client", "period_start").aggregate(**across), coverage)
+        per_client = _joined(per_channel.group_by("client", "period_start").aggregate(**across), coverage)
     medians = [m.id for m in present if m.agg == "median"]
     if medians:
         # A median does not combine across days or channels: it is taken over all the period's rows at once.
@@ -113,20 +112,20 @@ def _within_channel(rows: ir.Table, metric: MetricDef, fixed: bool, moment: str)
     raise ValueError(f"unknown aggregation {metric.agg}")
 
 
-def _across_channels(per_group: ir.Table, metric: MetricDef) -> dict[str, ir.Scalar]:
+def _across_channels(per_channel: ir.Table, metric: MetricDef) -> dict[str, ir.Scalar]:
     if metric.agg == "median":
         return {}
-    value = per_group[metric.id]
+    value = per_channel[metric.id]
     match metric.agg:
         case "mean" | "min" | "max":
             return {metric.id: getattr(value, metric.agg)()}
         case "none":
-            return {metric.id: value.sum(), f"n:{metric.id}": per_group[f"n:{metric.id}"].sum(), f"at_start:{metric.id}": per_group[f"at_start:{metric.id}"].all()}
+            return {metric.id: value.sum(), f"n:{metric.id}": per_channel[f"n:{metric.id}"].sum(), f"at_start:{metric.id}": per_channel[f"at_start:{metric.id}"].all()}
         case "sum":
             return {metric.id: value.sum()}
         case "last" | "first":
             smaller = smaller_column(metric.id)
-            return {metric.id: value.sum(), smaller: per_group[smaller].sum()}
+            return {metric.id: value.sum(), smaller: per_channel[smaller].sum()}
     raise ValueError(f"unknown aggregation {metric.agg}")
 
 
