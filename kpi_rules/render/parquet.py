@@ -1,5 +1,6 @@
 """Parquet: the CSV's rows (one per client x period x KPI) with their types, for BI tools and the next step of a
-pipeline: dates are dates, numbers floats, the status one of STATUSES (an enum), and the period's facts beside.
+pipeline: dates are dates, numbers floats, the status one of STATUSES (an enum), the texts that repeat on every
+row (client, KPI, label ...) dictionary-encoded, and the period's facts beside.
 
 Written by polars from the same rows as csv, junit, github and xlsx (kpi_rules.render.csv.kpi_rows).
 """
