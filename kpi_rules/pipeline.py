@@ -145,8 +145,11 @@ def _aggregate(
 
     playbook = groups[indices[0]].playbook
     kpis = list(dict.fromkeys(kpi for index in indices for kpi in groups[index].kpis))
+    # The batch's client files read from files (the others are queried in their database); None if it has none.
     files = [index for index in indices if index not in loaded.queried]
-    rows = loaded.rows.filter(pl.col("group").is_in(files)) if filtered and files else loaded.rows if files else None
+    rows = None
+    if files:
+        rows = loaded.rows.filter(pl.col("group").is_in(files)) if filtered else loaded.rows
     try:
         periods, posts, problems = _periods(rows, loaded.queried, playbook, kpis, grain, groups, indices, span)
     except (pl.exceptions.PolarsError, _ReadAgain):
@@ -179,7 +182,7 @@ def _periods(
     their database (data.warehouse)."""
     import polars as pl
 
-    from kpi_rules.data.warehouse import aggregate_in_database
+    from kpi_rules.data.warehouse import aggregate_in_database  # imports no database library itself
     from kpi_rules.evaluate import row_kpis
 
     # Only the metrics the scored KPIs read: a scanned file's other columns are then never parsed.
