@@ -249,6 +249,7 @@ def _evaluate(
 
     from kpi_rules.columns import threshold_column, value_column
     from kpi_rules.data.ranges import estimated_columns
+    from kpi_rules.pacing import has_unfinished
     from kpi_rules.scores import add_scores
     from kpi_rules.thresholds import apply_targets
 
@@ -264,10 +265,22 @@ def _evaluate(
     # the evaluated one moves hundreds of columns. Every later step keeps the order.
     periods = periods.with_columns(order=pl.col("client").replace_strict(order, return_dtype=pl.Int64)).sort("order", "period_start")
     selected = None if period == ALL else _select_periods(periods.select(*KEYS, "period_end", "complete"), period, span)
-    values = _values(batch, periods, rivals, owners, selected)
     range_period = bool(span and span.is_range)
-    evaluated = apply_targets(values, batch.playbook, members, batch.kpis, plans=not range_period)
-    evaluated = evaluated.with_columns(estimated_columns(batch.playbook, batch.kpis, periods.columns)).collect()
+    paced = has_unfinished(periods if selected is None else periods.join(selected, on=KEYS, how="semi"))
+    # A block of clients at a time: every step looks back within a client only, and evaluating hundreds of
+    # columns at once holds several copies of them (at 10M rows of data, 3 GB more than the result).
+    evaluated = pl.concat(
+        [
+            apply_targets(_values(batch, block, rivals, owners, paced), batch.playbook, members, batch.kpis, plans=not range_period)
+            .with_columns(estimated_columns(batch.playbook, batch.kpis, periods.columns))
+            .collect()
+            # Columns of one chunk per block: polars copies a whole frame whose columns are cut unlike.
+            .rechunk()
+            for block in _client_blocks(periods, PERIODS_PER_BLOCK)
+        ],
+        how="vertical",
+        rechunk=False,
+    )
     # A plan or a relative target differs by period: its past targets are charted beside the values.
     varying = {kpi for client in members for kpi, target in client.targets.items() if target.planned or target.vs}
     targets = [column for kpi in batch.kpis if kpi in varying and (column := threshold_column(kpi, "target")) in evaluated.columns]
@@ -290,14 +303,27 @@ def _evaluate(
     return groups, missing
 
 
-def _values(batch: _Batch, periods, rivals, owners: dict[int, tuple[int, int]], selected):
-    """The KPIs' values, with the competitors' beside them and, where a selected period is unfinished, the
-    values at its pace."""
+# 50,000 client x period rows: a block's evaluation holds about 1 GB at 56 KPIs.
+PERIODS_PER_BLOCK = 50_000
+
+
+def _client_blocks(periods, size: int):
+    """``periods`` (in report order) cut into slices of whole clients, of about ``size`` rows each."""
+    start = 0
+    for length in periods.group_by("order", maintain_order=True).len()["len"].cum_sum().to_list():
+        if length - start >= size:
+            yield periods.slice(start, length - start)
+            start = length
+    if start < periods.height or not periods.height:
+        yield periods.slice(start)
+
+
+def _values(batch: _Batch, periods, rivals, owners: dict[int, tuple[int, int]], paced: bool):
+    """The KPIs' values, with the competitors' beside them and, with ``paced`` (a selected period is
+    unfinished), the values at its pace."""
     from kpi_rules.competitors import attach_competitors
     from kpi_rules.evaluate import evaluate
-    from kpi_rules.pacing import has_unfinished
 
-    paced = has_unfinished(periods if selected is None else periods.join(selected, on=KEYS, how="semi"))
     values = evaluate(periods.lazy(), batch.playbook, batch.kpis, paced=paced)
     if rivals.height:
         values = attach_competitors(values, evaluate(rivals.lazy(), batch.playbook, batch.kpis), owners, batch.kpis)

@@ -316,6 +316,28 @@ class Results:
         keyed = [item for group in self.groups for item in group.scorecards(self.lang)]
         return iter(card for _, card in sorted(keyed, key=lambda item: item[0]))
 
+    def blocks(self, size: int) -> Iterator[tuple[ScoredGroup, int, int]]:
+        """(group, first row, row count) of at most ``size`` scorecards, in report order: clients in the order they
+        came, a client's periods together. Renderers of many scorecards work a block at a time."""
+        import polars as pl
+
+        per_client = [
+            group.frame.with_row_index("row").group_by("order", maintain_order=True).agg(start=pl.col("row").first(), length=pl.len()).with_columns(group=pl.lit(index))
+            for index, group in enumerate(self.groups)
+        ]
+        if not per_client:
+            return
+        runs: list[list[int]] = []  # [group, start, length], neighbouring clients of a group merged
+        for group, start, length in pl.concat(per_client).sort("order").select("group", "start", "length").iter_rows():
+            last = runs[-1] if runs else None
+            if last and last[0] == group and last[1] + last[2] == start and last[2] + length <= size:
+                last[2] += length
+            else:
+                runs.append([group, start, length])
+        for group, start, length in runs:
+            for offset in range(0, length, size):
+                yield self.groups[group], start + offset, min(size, length - offset)
+
     def exit_code(self, failing: tuple[str, ...]) -> int:
         """1 when any KPI has one of the ``failing`` statuses (see failing_statuses), else 0."""
         import polars as pl

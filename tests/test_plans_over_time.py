@@ -249,3 +249,15 @@ def test_a_plan_s_targets_of_the_periods_shown_come_with_the_values():
     assert kpis["followers"].history == (4800.0, 5100.0)
     assert kpis["followers"].target_history == (4800.0, 5200.0)
     assert kpis["leads"].target_history == ()
+
+
+@pytest.mark.parametrize("period", ["all", "current", "2026-09-01..2026-10-31"])
+def test_clients_evaluated_a_few_at_a_time_score_as_all_at_once(cli, monkeypatch, period):
+    # The pipeline evaluates blocks of whole clients (PERIODS_PER_BLOCK rows): previous periods, baselines,
+    # plans, competitors, pacing and scores must not see the cut.
+    files = [str(CAFE), *sorted(str(path) for path in (Path(__file__).parents[1] / "examples" / "clients").glob("*.yaml"))]
+    whole = cli("check", *files, "--period", period, "--format", "json")
+    monkeypatch.setattr("kpi_rules.pipeline.PERIODS_PER_BLOCK", 1)
+    one_client_a_block = cli("check", *files, "--period", period, "--format", "json")
+    assert whole.exit_code == one_client_a_block.exit_code and whole.stdout == one_client_a_block.stdout
+    assert whole.stdout.count('"client"') > 3

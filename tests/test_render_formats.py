@@ -346,3 +346,18 @@ def test_xlsx_without_xlsxwriter_is_a_clear_problem(cli, tmp_path, monkeypatch):
 
 def test_examples_exist():
     assert (EXAMPLES / "clients" / "b2b-firm.yaml").is_file()
+
+
+def test_rows_made_in_blocks_of_any_size_are_the_same(cli, tmp_path, monkeypatch):
+    # kpi_row_blocks cuts the scorecards into blocks (Parquet is written a block at a time): a block of 3
+    # scorecards gives the same files as one block.
+    import polars as pl
+
+    monkeypatch.chdir(REPO)
+    whole = {suffix: tmp_path / f"whole.{suffix}" for suffix in ("csv", "parquet")}
+    assert cli("check", "examples/clients/", "--period", "all", *[a for p in whole.values() for a in ("--output", p)]).exit_code == 1
+    monkeypatch.setattr("kpi_rules.render.csv.SCORECARDS_PER_BLOCK", 3)
+    blocks = {suffix: tmp_path / f"blocks.{suffix}" for suffix in ("csv", "parquet")}
+    assert cli("check", "examples/clients/", "--period", "all", *[a for p in blocks.values() for a in ("--output", p)]).exit_code == 1
+    assert blocks["csv"].read_text() == whole["csv"].read_text()
+    assert pl.read_parquet(blocks["parquet"]).equals(pl.read_parquet(whole["parquet"]))

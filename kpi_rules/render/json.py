@@ -15,7 +15,6 @@ from __future__ import annotations
 import codecs
 import json
 from collections import Counter, deque
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import polars as pl
@@ -52,7 +51,7 @@ def render_json(results: Results, console: Console) -> None:
     stream.flush()
     line_of = {id(group): _scorecard_line(group, names[id(group.playbook)]) for group in results.groups}
     fragments = {id(group): _client_fragments(group) for group in results.groups}
-    chunks = list(_chunks(results))
+    chunks = list(results.blocks(ROWS_PER_CHUNK))
 
     def compose(number: int) -> pl.DataFrame:
         group, start, length = chunks[number]
@@ -106,31 +105,6 @@ def _definitions(results: Results, names: dict[int, str]) -> dict:
             kpi = playbook.kpis[kpi_id]
             entry["kpis"][kpi_id] = {"label": kpi.label(results.lang), "unit": kpi.unit, "better": kpi.better}
     return definitions
-
-
-def _chunks(results: Results) -> Iterator[tuple[ScoredGroup, int, int]]:
-    """(group, first row, row count) in report order: clients in the order they came, a client's periods together."""
-    blocks = []
-    for index, group in enumerate(results.groups):
-        per_client = (
-            group.frame.with_row_index("row")
-            .group_by("order", maintain_order=True)
-            .agg(start=pl.col("row").first(), length=pl.len())
-            .with_columns(group=pl.lit(index))
-        )
-        blocks.append(per_client)
-    if not blocks:
-        return
-    runs: list[list[int]] = []  # [group, start, length], neighbouring blocks of a group merged
-    for group, start, length in pl.concat(blocks).sort("order").select("group", "start", "length").iter_rows():
-        last = runs[-1] if runs else None
-        if last and last[0] == group and last[1] + last[2] == start and last[2] + length <= ROWS_PER_CHUNK:
-            last[2] += length
-        else:
-            runs.append([group, start, length])
-    for group, start, length in runs:
-        for offset in range(0, length, ROWS_PER_CHUNK):
-            yield results.groups[group], start + offset, min(ROWS_PER_CHUNK, length - offset)
 
 
 def _scorecard_line(group: ScoredGroup, playbook_name: str) -> pl.Expr:
