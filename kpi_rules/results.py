@@ -322,7 +322,10 @@ class Results:
         import polars as pl
 
         per_client = [
-            group.frame.with_row_index("row").group_by("order", maintain_order=True).agg(start=pl.col("row").first(), length=pl.len()).with_columns(group=pl.lit(index))
+            group.frame.with_row_index("row")
+            .group_by("order", maintain_order=True)
+            .agg(start=pl.col("row").first(), length=pl.len())
+            .with_columns(group=pl.lit(index))
             for index, group in enumerate(self.groups)
         ]
         if not per_client:
