@@ -28,7 +28,7 @@ import polars as pl
 from kpi_rules.columns import mean_column, reason_column, split_column
 from kpi_rules.data.cells import MOMENT
 from kpi_rules.model import MetricDef
-from kpi_rules.periods import PeriodSpan, period_length, period_name, period_start
+from kpi_rules.periods import PeriodSpan, most_days, period_length, period_name, period_start
 
 
 # Flows per bit mask (Int64): bits 0..62, so that a mask is never negative.
@@ -91,6 +91,8 @@ def aggregate(
         # small pass, so that the main aggregation needs no sorting and can run streaming.
         dates = rows.group_by(keys).agg(*[_stock_date(metric, moment) for metric in stocks])
         rows = rows.join(dates, on=keys, how="left", nulls_equal=True)
+    day_masks = _day_masks(most_days(grain, span))
+    day_columns = [mask.meta.output_name() for mask in day_masks]
     # Means of row values travel as sum and count, so that rows of every channel weigh the same.
     # Without a channel column the first step is already per client: one pass over the rows.
     per_group = rows.group_by(keys).agg(
@@ -101,20 +103,22 @@ def aggregate(
         *_negative_masks(flows),
         last_date=pl.col("date").max(),
         whole_periods=(pl.col("date") == pl.col("period_start")).all(),
-        **({} if channels else {"days_with_data": pl.col("date").n_unique()}),
+        *day_masks,
     )
     if channels:
-        coverage = rows.group_by(*client, "period_start").agg(days_with_data=pl.col("date").n_unique())
         per_client = per_group.group_by(*client, "period_start").agg(
             *[expression for metric in present for expression in _across_channels(metric)],
             *[pl.col(f"{part}:{name}").sum() for name in row_values for part in ("sum", "count")],
             *[pl.col(split).any() for split in splits],
-            *[pl.col(mask).bitwise_or() for mask in masks],
+            *[pl.col(mask).bitwise_or() for mask in [*masks, *day_columns]],
             pl.col("last_date").max(),
             pl.col("whole_periods").all(),
-        ).join(coverage, on=[*client, "period_start"])
+        )
     else:
         per_client = per_group
+    per_client = per_client.with_columns(
+        days_with_data=pl.sum_horizontal(pl.col(mask).bitwise_count_ones() for mask in day_columns).cast(pl.UInt32)
+    ).drop(day_columns)
     medians = [metric.id for metric in present if metric.agg == "median"]
     if medians:
         # A median does not combine across days or channels: it is taken over all the period's rows at once.
@@ -208,6 +212,17 @@ def _negative_masks(flows: list[str]) -> list[pl.Expr]:
         .bitwise_or()
         .alias(f"negative_mask:{index}")
         for index, chunk in enumerate(_masked(flows))
+    ]
+
+
+def _day_masks(days: int) -> list[pl.Expr]:
+    """Which days of its period (of at most ``days``) a group's rows have, a bit per day in masks of 63 days,
+    for ``days_with_data``. bitwise_or is one of the streaming engine's reductions; n_unique is not, and with
+    it polars held every column of the rows (2.9 GB of the 10M-row benchmark's)."""
+    day = (pl.col("date") - pl.col("period_start")).dt.total_days()
+    return [
+        pl.when(day // MASK_BITS == index).then(pl.lit(2, pl.Int64).pow(day % MASK_BITS)).otherwise(0).bitwise_or().alias(f"day_mask:{index}")
+        for index in range(-(-days // MASK_BITS))
     ]
 
 

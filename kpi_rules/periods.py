@@ -118,6 +118,14 @@ def period_length(grain: str, span: PeriodSpan | None = None) -> str:
     return f"{span.days}d" if span is not None else EVERY[grain]
 
 
+MOST_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
+
+
+def most_days(grain: str, span: PeriodSpan | None = None) -> int:
+    """The most days a period can have: the grain's longest, or with a range, the range's days."""
+    return span.days if span is not None else MOST_DAYS[grain]
+
+
 def period_name(grain: str, span: PeriodSpan | None = None) -> str:
     """What a period is called in messages: "month", or with a range, "3-day period"."""
     return f"{span.days}-day period" if span is not None else grain

@@ -322,7 +322,8 @@ class Results:
         import polars as pl
 
         per_client = [
-            group.frame.with_row_index("row")
+            # Only the column needed: a row index beside hundreds of columns cut in blocks copies them all.
+            group.frame.select("order").with_row_index("row")
             .group_by("order", maintain_order=True)
             .agg(start=pl.col("row").first(), length=pl.len())
             .with_columns(group=pl.lit(index))

@@ -274,3 +274,40 @@ def test_rows_across_a_ranges_periods_are_split_at_its_boundaries():
     ]
     (problem,) = problems
     assert problem.code == "KR502" and "2 row(s) between 2026-10-30 and 2026-11-05 cross a 3-day period's boundary" in problem.message
+
+
+def test_days_with_data_count_each_day_once_whatever_its_rows_or_channels():
+    # October: the 1st twice on vk and once on tg, the 2nd on tg, the 31st (bit 30 of the month's mask) on vk:
+    # 3 days. November: the 30th alone: 1 day.
+    rows = run(
+        {
+            "client": ["a"] * 6,
+            "channel": ["vk", "vk", "tg", "tg", "vk", "tg"],
+            "date": [D(2026, 10, 1), D(2026, 10, 1), D(2026, 10, 1), D(2026, 10, 2), D(2026, 10, 31), D(2026, 11, 30)],
+            "flow": [1.0] * 6,
+        },
+        {"flow": "sum"},
+    )
+    assert [(row["period_start"], row["days_with_data"]) for row in rows] == [(D(2026, 10, 1), 3), (D(2026, 11, 1), 1)]
+
+
+def test_days_with_data_of_a_year_span_every_mask_of_63_days():
+    # Days 0, 62 (the first mask's last bit), 63 (the second's first), 126, 189, 252, 315 and 364 (the
+    # sixth's) of 2026, and day 0 again: 8 days.
+    days = [0, 62, 63, 126, 189, 252, 315, 364, 0]
+    (year,) = run(
+        {"client": ["a"] * len(days), "date": [D(2026, 1, 1) + dt.timedelta(days=day) for day in days], "flow": [1.0] * len(days)},
+        {"flow": "sum"},
+        grain="year",
+    )
+    assert (year["days"], year["days_with_data"]) == (365, 8)
+
+
+def test_days_with_data_of_a_range_longer_than_its_grain():
+    # A 100-day range counted from 2026-01-01: its first block has days 0, 63 and 99; the day before falls in
+    # the block before (its last day, bit 99 of that block).
+    dates = [D(2026, 1, 1), D(2026, 3, 5), D(2026, 4, 10), D(2025, 12, 31)]
+    rows = run({"client": ["a"] * 4, "date": dates, "flow": [1.0] * 4}, {"flow": "sum"}, span="2026-01-01..2026-04-10")
+    assert [(row["period_start"], row["days"], row["days_with_data"]) for row in rows] == [
+        (D(2025, 9, 23), 100, 1), (D(2026, 1, 1), 100, 3),
+    ]
