@@ -247,3 +247,15 @@ def test_a_stock_on_a_row_across_the_boundary_is_left_out_with_a_warning(cli, wr
     assert (kpis["followers"]["value"], kpis["new_followers"]["value"]) == (1100.0, 47.0)  # 40 of 70, and the 7
     assert "warning KR502 followers: 1 row(s) between 2026-09-28 and 2026-10-04 cross a month's boundary" in result.stderr
     assert "warning KR503 1 row(s) end before they start: counted on their first day" in result.stderr
+
+
+def test_a_stray_quote_in_a_scanned_csv_is_reported_at_its_line(cli, tmp_path):
+    """Once (found by tests/test_fuzz.py): a quote left open in a CSV that is scanned failed when the first rows
+    were sampled for times of day, with a traceback."""
+    rows = [f"2026-{month:02}-01,a,{month}00" for month in range(1, 13)]
+    rows[5] = '2026-06-01,a"600'
+    (tmp_path / "d.csv").write_text("date,client,reach\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "c.yaml").write_text("kpi-rules: 1\nclients: all\nplaybook: builtin:smm\ngoals: [awareness]\ndata: d.csv\n", encoding="utf-8")
+    result = cli("check", tmp_path / "c.yaml")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "d.csv:7:13: error KR301 cannot read CSV" in result.stderr

@@ -201,11 +201,20 @@ def _locate_csv_problem(source: SourceDef) -> tuple[int, int] | None:
         try:
             row = next(reader)
         except StopIteration:
-            return None
+            return _stray_quote(text, source.header_row - 1)
         except csv.Error:
             return starts, 1
         if len(row) > width:
             return starts, width + 1
+
+
+def _stray_quote(text: str, skip: int) -> tuple[int, int] | None:
+    """The first line with an odd number of quotes: one opened and never closed, or one inside a field
+    (``Fitness Studio"53534``), which Python's csv reads as text and polars does not."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if number > skip and line.count('"') % 2:
+            return number, line.index('"') + 1
+    return None
 
 
 def _read_yaml_records(source: SourceDef) -> pl.DataFrame:

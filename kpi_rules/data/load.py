@@ -197,7 +197,14 @@ def read_source(source: SourceDef, metric_ids: list[str], *, scan: bool = True) 
     else:
         raw = read_table(source, (), scan=scan)
         plan = plan_columns(source, raw.headers, known)
-    typed = type_rows(source, raw, plan)
+    try:
+        typed = type_rows(source, raw, plan)
+    except pl.exceptions.PolarsError:
+        if not scan:
+            raise
+        # A scanned file is read first here, for a sample of its rows (a quote left open in a CSV fails then):
+        # read the slow way, which names the problem and its line.
+        return read_source(source, metric_ids, scan=False)
     zeros, absent_problems = _absent(source, plan, known)
     frame = typed.frame.with_columns(pl.lit(0.0, pl.Float64).alias(name) for name in zeros)
     return SourceRows(frame, plan, (*typed.problems, *absent_problems), typed.excluded)
