@@ -1,8 +1,9 @@
 """CSV: one row per client x period x KPI, for a spreadsheet or another tool.
 
-The rows are laid out column-wise by polars (``kpi_rows``): per KPI one select of its columns out of the scored
-frame, then one concatenation, interleaved by position into report order, never a Python loop per KPI per row
-(30,000 scorecards x 56 KPIs is 1.7M rows). junit, github, xlsx and parquet read the same rows.
+The rows are laid out column-wise by polars (``kpi_rows``), a block of scorecards at a time: the scorecard's
+columns repeated, the KPIs' own (id, label, unit) cycled, and per KPI one select of its values out of the scored
+frame, concatenated and interleaved by position into report order; never a Python loop per KPI per row (30,000
+scorecards x 56 KPIs is 1.7M rows). junit, github, xlsx and parquet read the same rows.
 
 Spreadsheet formula injection: a text cell that starts with = + - @, a tab or a carriage return is run as a
 formula by Excel, LibreOffice and Google Sheets (``=HYPERLINK(...)`` in a client's name). As OWASP advises
@@ -95,33 +96,38 @@ def _block_rows(group: ScoredGroup, frame: pl.DataFrame, lang: str) -> pl.DataFr
     def number(column: str) -> pl.Expr:
         return pl.col(column).cast(pl.Float64).round(DECIMALS) if column in columns else pl.lit(None, pl.Float64)
 
-    def text(value: str | None) -> pl.Expr:
-        return pl.lit(value, pl.String).cast(pl.Categorical)
-
-    # What every KPI's row of a scorecard shares, computed once for the block.
-    common = frame.select(
+    # Each scorecard's KPIs in turn (the frame is in report order): row i of the block is KPI i % count of
+    # scorecard i // count. What a scorecard's rows share is repeated, what a KPI's share cycles, and only the
+    # per-KPI values are gathered across the KPIs' columns.
+    scorecards, count = frame.height, len(group.kpis)
+    position = pl.int_range(scorecards * count, dtype=pl.Int64)
+    shared = frame.select(
         pl.col("client").cast(pl.String).cast(pl.Categorical),
         pl.col("client").cast(pl.String).replace_strict(currency, default=None, return_dtype=pl.String).cast(pl.Categorical).alias("currency"),
         pl.col("period_start").cast(pl.Date),
         pl.col("period_end").cast(pl.Date),
-        text(group.grain).alias("grain"),
+        pl.lit(group.grain, pl.String).cast(pl.Categorical).alias("grain"),
         number(score_column()).alias("score"),
         pl.col("days").cast(pl.Int64),
         pl.col("days_with_data").cast(pl.Int64),
         pl.col("complete").cast(pl.Boolean),
         pl.col("order").cast(pl.Int64),
         pl.lit(GRAINS.index(grain), pl.Int64).alias("grain_index"),
-    )
-    per_kpi = []
-    for index, kpi_id in enumerate(group.kpis):
-        kpi = playbook.kpis[kpi_id]
-        goals = " ".join(goal for goal in group.goals if kpi_id in playbook.goals[goal].kpis)
-        own = frame.select(
-            text(goals).alias("goals"),
-            text(kpi_id).alias("kpi"),
-            text(kpi.label(lang)).alias("label"),
-            text(kpi.unit).alias("unit"),
-            text(kpi.better).alias("better"),
+    ).select(pl.all().gather(position // count))
+    kpis = [playbook.kpis[kpi_id] for kpi_id in group.kpis]
+    of_kpis = pl.DataFrame(
+        {
+            "goals": [" ".join(goal for goal in group.goals if kpi.id in playbook.goals[goal].kpis) for kpi in kpis],
+            "kpi": list(group.kpis),
+            "label": [kpi.label(lang) for kpi in kpis],
+            "unit": [kpi.unit for kpi in kpis],
+            "better": [kpi.better for kpi in kpis],
+            "kpi_index": list(range(count)),
+        },
+        schema={**dict.fromkeys(("goals", "kpi", "label", "unit", "better"), pl.Categorical), "kpi_index": pl.Int64},
+    ).select(pl.all().gather(position % count))
+    per_kpi = [
+        frame.select(
             pl.col(status_column(kpi_id)).cast(pl.String).cast(pl.Categorical).alias("status"),
             pl.col(reason_column_of_kpi(kpi_id)).cast(pl.String).alias("reason"),
             number(value_column(kpi_id)).alias("value"),
@@ -130,11 +136,9 @@ def _block_rows(group: ScoredGroup, frame: pl.DataFrame, lang: str) -> pl.DataFr
             number(previous_column(kpi_id)).alias("previous"),
             number(change_column(kpi_id)).alias("change"),
             number(projected_column(kpi_id)).alias("projected"),
-            pl.lit(index, pl.Int64).alias("kpi_index"),
         )
-        per_kpi.append(pl.concat([common, own], how="horizontal").select(list(KPI_ROWS_SCHEMA)))
-    # The KPIs' blocks interleaved by position, each scorecard's KPIs in turn (the frame is in report order);
-    # gathering from one chunk is a third faster than from a chunk per KPI.
-    scorecards, count = frame.height, len(per_kpi)
-    position = pl.int_range(scorecards * count, dtype=pl.Int64)
-    return pl.concat(per_kpi, how="vertical", rechunk=True).select(pl.all().gather((position % count) * scorecards + position // count))
+        for kpi_id in group.kpis
+    ]
+    # Gathering from one chunk is a third faster than from a chunk per KPI.
+    values = pl.concat(per_kpi, how="vertical", rechunk=True).select(pl.all().gather((position % count) * scorecards + position // count))
+    return pl.concat([shared, of_kpis, values], how="horizontal").select(list(KPI_ROWS_SCHEMA))
