@@ -68,6 +68,13 @@ def kpis_named(names: Iterable[str], kpis: Collection[str], metrics: Collection[
     return sorted(name for name in names if name in kpis and name not in metrics)
 
 
+def varying_kpis(clients: Iterable[ClientDef]) -> set[str]:
+    """The KPIs whose target varies by period for some of ``clients`` (a plan or a relative target). Clients of
+    one file without overrides share their targets: each set is looked at once, not 2,740 clients x 56 KPIs."""
+    target_sets = {id(client.targets): client.targets for client in clients}.values()
+    return {kpi for targets in target_sets for kpi, target in targets.items() if target.planned or target.vs}
+
+
 def kpis_used(kpis: Mapping[str, KpiDef], metrics: Collection[str], roots: Iterable[str]) -> set[str]:
     """``roots`` and every KPI their formulas use, however deep."""
     found: set[str] = set()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from kpi_rules.compile import Compiler
 from kpi_rules.diagnostics import Diagnostic, InputError
-from kpi_rules.model import ClientDef, ClientGroupDef, PlaybookDef
+from kpi_rules.model import ClientDef, ClientGroupDef, PlaybookDef, varying_kpis
 from kpi_rules.periods import ALL, CURRENT, LATEST, PeriodSpan, parse_period
 from kpi_rules.results import Results, ScoredGroup
 
@@ -283,9 +283,7 @@ def _evaluate(
         rechunk=False,
     )
     # A plan or a relative target differs by period: its past targets are charted beside the values.
-    # Clients of one file without overrides share their targets: each set is looked at once (2,740 clients x 56).
-    target_sets = {id(client.targets): client.targets for client in members}.values()
-    varying = {kpi for targets in target_sets for kpi, target in targets.items() if target.planned or target.vs}
+    varying = varying_kpis(members)
     targets = [column for kpi in batch.kpis if kpi in varying and (column := threshold_column(kpi, "target")) in evaluated.columns]
     history = evaluated.select("client", "period_start", *[value_column(kpi) for kpi in batch.kpis], *targets)
     chosen = evaluated if selected is None else evaluated.join(selected, on=KEYS, how="semi", maintain_order="left")

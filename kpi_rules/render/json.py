@@ -36,6 +36,7 @@ from kpi_rules.columns import (
     threshold_column,
     value_column,
 )
+from kpi_rules.model import varying_kpis
 from kpi_rules.results import SEVERITY, STATUSES, Results, ScoredGroup
 
 DECIMALS = 6
@@ -256,8 +257,7 @@ def _client_fragments(group: ScoredGroup) -> pl.DataFrame:
 def _fixed_targets(group: ScoredGroup) -> set[str]:
     """The KPIs whose thresholds are the same in every period of a client (no plan, no relative target): their
     text is encoded once per set of targets, not composed for every row (a quarter of the document's time)."""
-    varying = {kpi for client in group.clients.values() for kpi, target in client.targets.items() if target.planned or target.vs}
-    return set(group.kpis) - varying
+    return set(group.kpis) - varying_kpis(group.clients.values())
 
 
 def _target_column(kpi: str) -> str:
