@@ -27,6 +27,8 @@ def render_parquet(results: Results, stream: IO[bytes]) -> None:
 
     def blocks(columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None) -> Iterator[pl.DataFrame]:
         for block in kpi_row_blocks(results):
+            if predicate is not None:
+                block = block.filter(predicate)
             yield block if columns is None else block.select(columns)
 
     rows = register_io_source(blocks, schema=KPI_ROWS_SCHEMA)
