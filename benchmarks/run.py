@@ -83,17 +83,22 @@ class CommandFailed(Exception):
         self.code, self.errors = code, errors
 
 
-def run(command: list[str], runs: int) -> Timing:
-    """Run a command ``runs`` times, each a new process; wall time and the largest peak RSS of the runs."""
+def run(command: list[str], runs: int, output: Path | None = None) -> Timing:
+    """Run a command ``runs`` times, each a new process; wall time and the largest peak RSS of the runs.
+
+    The ``output`` of the run before is removed first, untimed: freeing a file of gigabytes costs the file system
+    a tenth of a second or more, and more when a file is replaced (kpi-rules) than when it is truncated."""
     seconds, peak = [], 0
     for _ in range(runs):
+        if output is not None:
+            output.unlink(missing_ok=True)
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(process.pid, 0)
         seconds.append(time.perf_counter() - start)
         errors = process.stderr.read().decode(errors="replace")
         process.stderr.close()
-        code = os.waitstatus_to_exitcode(status)
+        code = process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: Popen is told
         if code not in (0, 1):  # 1: kpi-rules found failing KPIs, which the benchmark data has by design
             raise CommandFailed(command, code, errors)
         peak = max(peak, usage.ru_maxrss * 1024)
@@ -299,14 +304,14 @@ def suite(sizes: tuple[Size, ...], work: Path, runs: int, *, quick: bool) -> Non
         rows = _row_count(data)
         print(f"{size.name}: {size.clients:,} clients x {DAYS} days = {rows:,} rows ({size.format})")
         output = work / f"kpi-rules-{size.name}.json"
-        result = {"rows": rows, "format": size.format, "kpi_rules": run(check_command(client_file, output), runs), "read": run(read_only_command(data), runs)}
+        result = {"rows": rows, "format": size.format, "kpi_rules": run(check_command(client_file, output), runs, output), "read": run(read_only_command(data), runs)}
         yardstick_output = work / f"yardstick-{size.name}.json"
-        result["yardstick"] = run(yardstick_command(data, yardstick_output), runs)
+        result["yardstick"] = run(yardstick_command(data, yardstick_output), runs, yardstick_output)
         disagreements["the yardstick"] += compare_documents(output, yardstick_output)
         if size.pandas:
             baseline_output = work / f"pandas-{size.name}.json"
             baseline = [sys.executable, str(HERE / "pandas_baseline.py"), str(data), str(HERE / "playbook.yaml"), str(baseline_output)]
-            result["pandas"] = run(baseline, runs)
+            result["pandas"] = run(baseline, runs, baseline_output)
             disagreements["pandas"] += compare(output, baseline_output)
         if size.format == "parquet":
             result |= measure_parquet_output(size, data, client_file, work, runs)
@@ -334,14 +339,16 @@ def suite(sizes: tuple[Size, ...], work: Path, runs: int, *, quick: bool) -> Non
 def measure_parquet_output(size: Size, data: Path, client_file: Path, work: Path, runs: int) -> dict:
     """The scorecards written as Parquet, from the data file and from the same rows in a DuckDB file (the
     latter skipped, saying why, where this kpi-rules has no database sources or the duckdb package is missing)."""
-    result = {"parquet_output": run(check_command(client_file, work / f"kpi-rules-{size.name}.parquet", "parquet"), runs)}
+    output = work / f"kpi-rules-{size.name}.parquet"
+    result = {"parquet_output": run(check_command(client_file, output, "parquet"), runs, output)}
     try:
         database_client_file = prepare_duckdb(size, data, work)
     except ImportError:
         result["duckdb"] = "the duckdb package is not installed (pip install duckdb)"
         return result
     try:
-        result["duckdb"] = run(check_command(database_client_file, work / f"kpi-rules-{size.name}-duckdb.parquet", "parquet"), runs)
+        output = work / f"kpi-rules-{size.name}-duckdb.parquet"
+        result["duckdb"] = run(check_command(database_client_file, output, "parquet"), runs, output)
     except CommandFailed as failure:
         if failure.code != 2 or "connection" not in failure.errors:
             raise

@@ -83,6 +83,16 @@ def test_documents_are_compared_a_scorecard_at_a_time_numbers_within_rounding(tm
     assert short[1] == "line 6: only kpi-rules has it"
 
 
+def test_each_timed_run_starts_without_the_output_of_the_run_before(tmp_path, run_module):
+    # Freeing the last run's file is the file system's work, not the command's: it is removed before the clock starts.
+    output = tmp_path / "out.txt"
+    output.write_text("an earlier run's output", encoding="utf-8")
+    appends_a_line = [sys.executable, "-c", f"open({str(output)!r}, 'a').write('run\\n')"]
+    timing = run_module.run(appends_a_line, 3, output)
+    assert len(timing.seconds) == 3
+    assert output.read_text(encoding="utf-8") == "run\n"
+
+
 def test_the_yardstick_does_not_use_kpi_rules():
     tree = ast.parse((REPO / "benchmarks" / "polars_yardstick.py").read_text(encoding="utf-8"))
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
