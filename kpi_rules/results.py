@@ -57,6 +57,14 @@ def failing_statuses(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(statuses))
 
 
+def status_type() -> pl.Enum:
+    """A status column's type, worst first: a status's code is its place in SEVERITY, so that a goal's worst
+    status and the summary's counts read small integers, and a row holds a code rather than a text."""
+    import polars as pl
+
+    return pl.Enum(SEVERITY)
+
+
 def worst(statuses) -> str:
     present = set(statuses)
     return next((status for status in SEVERITY if status in present), "info")

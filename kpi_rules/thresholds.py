@@ -32,7 +32,10 @@ from kpi_rules.columns import (
 from kpi_rules.evaluate import RUN, baseline_value, client_keys, needed_kpis, previous_value
 from kpi_rules.model import THRESHOLDS, ClientDef, KpiDef, PlaybookDef
 from kpi_rules.plans import planned_values
+from kpi_rules.results import status_type
 from kpi_rules.targets import REFERENCES
+
+STATUS = status_type()
 
 NO_REFERENCE = {
     "baseline": "no baseline value: the baseline period has no data for it",
@@ -239,10 +242,10 @@ def _status(kpi: KpiDef, available: set[str]) -> pl.Expr:
         in_band = (low.is_null() | (value >= low)) & (high.is_null() | (value <= high))
         rules += [((low.is_not_null() | high.is_not_null()) & in_band, "pass"), (low.is_not_null() | high.is_not_null(), "fail")]
     first, *others = rules
-    status = pl.when(first[0]).then(pl.lit(first[1]))
+    status = pl.when(first[0]).then(pl.lit(first[1], STATUS))
     for condition, name in others:
-        status = status.when(condition).then(pl.lit(name))
-    return status.otherwise(pl.lit("info"))
+        status = status.when(condition).then(pl.lit(name, STATUS))
+    return status.otherwise(pl.lit("info", STATUS))
 
 
 def _reason(kpi: KpiDef, available: set[str]) -> pl.Expr:

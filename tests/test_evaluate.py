@@ -13,6 +13,7 @@ from kpi_rules import evaluate as evaluate_stage
 from kpi_rules.thresholds import apply_targets
 from kpi_rules.formulas import parse_formula
 from kpi_rules.model import ClientDef, KpiDef, MetricDef, PlaybookDef, TargetDef
+from kpi_rules.results import SEVERITY, status_type
 
 
 def evaluate(frame: pl.LazyFrame, book: PlaybookDef, clients: list[ClientDef], kpis: list[str]) -> pl.LazyFrame:
@@ -50,6 +51,16 @@ def test_kpis_using_kpis_and_per_client_targets():
     assert result[status_column("cpl")].to_list() == ["pass", "fail"]
     assert result[gap_column("cpl")].to_list() == [0.0, 20.0]
     assert result[status_column("cpl_with_vat")].to_list() == ["info", "info"]
+
+
+def test_statuses_are_an_enum_worst_first_whose_codes_are_the_ranks():
+    book = playbook(cpl=("spend / leads", "lower"))
+    targets = {"cpl": TargetDef(target=60, warn=80)}
+    result = evaluate(periods(client=["a"] * 4, spend=[3000.0, 3500.0, 5000.0, 1.0], leads=[60.0, 50.0, 50.0, 0.0]), book, [client("a", book, **targets)], ["cpl"]).collect()
+    statuses = result[status_column("cpl")]
+    assert statuses.dtype == status_type() and statuses.to_list() == ["pass", "warn", "fail", "no_data"]
+    # The renderers' ranks: fail 0, warn 1, no_data 2, pass 3 (SEVERITY).
+    assert statuses.to_physical().to_list() == [3, 1, 0, 2] == [SEVERITY.index(status) for status in statuses]
 
 
 def test_no_data_reasons_follow_the_chain():

@@ -37,7 +37,7 @@ from kpi_rules.columns import (
     value_column,
 )
 from kpi_rules.model import varying_kpis
-from kpi_rules.results import SEVERITY, STATUSES, Results, ScoredGroup
+from kpi_rules.results import SEVERITY, STATUSES, Results, ScoredGroup, status_type
 
 DECIMALS = 6
 ROWS_PER_CHUNK = 4_000  # about 6 KB of text a scorecard of 50 KPIs: 24 MB a chunk
@@ -159,10 +159,10 @@ def _scorecard_line(group: ScoredGroup, playbook_name: str) -> pl.Expr:
 
 
 def _ranks(group: ScoredGroup) -> list[pl.Expr]:
-    """Each KPI's status as its place in SEVERITY, once per row: the worst status of every goal and of the
-    scorecard, and the count of each status, all read these small integers rather than the status texts."""
-    severity = {status: rank for rank, status in enumerate(SEVERITY)}
-    return [pl.col(status_column(kpi)).replace_strict(severity, return_dtype=pl.Int8).alias(_rank_column(kpi)) for kpi in group.kpis]
+    """Each KPI's status as its place in SEVERITY (its code as results.status_type), once per row: the worst
+    status of every goal and of the scorecard, and the count of each status, all read these small integers."""
+    status = status_type()
+    return [pl.col(status_column(kpi)).cast(status).to_physical().cast(pl.Int8).alias(_rank_column(kpi)) for kpi in group.kpis]
 
 
 def _rank_column(kpi: str) -> str:
@@ -195,9 +195,9 @@ def _optional_keys(kpi_id: str, columns: set[str]) -> list[pl.Expr | str]:
     if estimated_column(kpi_id) in columns:
         parts += [',"estimated":', pl.when(pl.col(estimated_column(kpi_id))).then(pl.lit("true")).otherwise(pl.lit("false"))]
     if projected_column(kpi_id) in columns:
-        # Only an unfinished period has one: the key is left out of the others.
-        projected = pl.col(projected_column(kpi_id))
-        parts.append(pl.when(projected.is_not_null()).then(pl.concat_str(pl.lit(',"projected":'), _number(projected_column(kpi_id)))).otherwise(pl.lit("")))
+        # Only an unfinished period has one: the key is left out of the others (a null makes the whole text null).
+        projected = pl.col(projected_column(kpi_id)).round(DECIMALS).cast(pl.String)
+        parts.append(pl.concat_str(pl.lit(',"projected":'), projected).fill_null(""))
     if reference_column(kpi_id) in columns:
         parts += [',"vs":', pl.col(_vs_column(kpi_id)), ',"reference":', _number(reference_column(kpi_id))]
     if competitors_column(kpi_id) in columns:
