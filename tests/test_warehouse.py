@@ -95,6 +95,13 @@ def test_a_query_where_filter_absent_metric_and_env_connection(cli, tmp_path, wa
     assert scorecards(cli, database, "--period", "all") == scorecards(cli, from_file, "--period", "all")
 
 
+def test_a_metric_the_table_lacks_declared_absent_is_warned_of_at_the_client_files_entry(cli, tmp_path, warehouse):
+    client = client_file(tmp_path / "db", f"{{connection: warehouse.duckdb, table: social.daily, columns: {COLUMNS}, absent: [saves]}}")
+    result = cli("check", client, "--format", "json", "--fail-on", "never")
+    assert result.exit_code == 0, result.output
+    assert "clients.yaml:8:5: warning KR505 saves declared absent: counted as 0 on this table's rows" in result.stderr
+
+
 def test_timestamps_take_a_stock_at_its_latest_moment(cli, tmp_path):
     rows = agency_rows().filter(pl.col("account") == "Acme").head(3).drop("day")
     frame = rows.with_columns(
