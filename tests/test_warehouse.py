@@ -100,6 +100,8 @@ def test_a_metric_the_table_lacks_declared_absent_is_warned_of_at_the_client_fil
     result = cli("check", client, "--format", "json", "--fail-on", "never")
     assert result.exit_code == 0, result.output
     assert "clients.yaml:8:5: warning KR505 saves declared absent: counted as 0 on this table's rows" in result.stderr
+    query = client_file(tmp_path / "query", f'{{connection: ../db/warehouse.duckdb, query: "SELECT * FROM social.daily", columns: {COLUMNS}, absent: [saves]}}')
+    assert "counted as 0 on this query's rows" in cli("check", query, "--format", "json", "--fail-on", "never").stderr
 
 
 def test_timestamps_take_a_stock_at_its_latest_moment(cli, tmp_path):

@@ -218,7 +218,10 @@ def _absent(source: SourceDef, plan: ColumnPlan, known: set[str]) -> tuple[list[
         raise InputError([file_problem(source, "KR308", f'absent: "{name}" is no metric of the playbook{did_you_mean(name, known)}') for name in unknown])
     zeros = [name for name in source.absent if name not in plan.feeds]
     # A database source's at its entry in the client file; a file's at the file.
-    where, rows = (source.declared_at, "this table's rows") if source.declared_at else ((str(source.path), None, None), "this file's rows")
+    if source.declared_at:
+        where, rows = source.declared_at, "this table's rows" if source.table else "this query's rows"
+    else:
+        where, rows = (str(source.path), None, None), "this file's rows"
     problems = [
         Diagnostic(*where, "KR505", f"{name} declared absent: counted as 0 on {rows} (the platform has no such action)", level="warning")
         for name in zeros
